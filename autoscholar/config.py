@@ -1,0 +1,69 @@
+"""Settings for a run: flags, environment (AUTOSCHOLAR_*), defaults. Secrets stay SecretStr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VENUES = ("demo", "local", "iclr", "icml", "neurips", "acl", "cvpr")
+PARSERS = ("pymupdf", "grobid")
+
+DEFAULT_SECTIONS = [
+    "related work",
+    "related works",
+    "related literature",
+    "background and related work",
+    "related work and background",
+    "prior work",
+    "previous work",
+    "literature review",
+    "background",
+]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTOSCHOLAR_", extra="forbid")
+
+    venue: str = "demo"
+    year: int | None = None
+    pdf_dir: Path | None = None
+    run_dir: Path | None = None  # default: runs/<venue>-<year>
+    limit: int | None = None  # at most this many papers (for trying things out)
+
+    parser: str = "pymupdf"
+    grobid_url: str = "http://localhost:8070"
+    grobid_timeout: float = 180.0
+    sections: list[str] = Field(default_factory=lambda: list(DEFAULT_SECTIONS))
+    parse_workers: int = 0  # 0 = one per core
+    parse_timeout: float = 120.0  # seconds per PDF
+    parse_memory_mb: int = 2048
+
+    llm: str = "none"  # model name, or "none" for the offline generator
+    llm_base_url: str | None = None  # OpenAI-compatible endpoint (vLLM, Ollama); None = OpenAI
+    llm_api_key: SecretStr | None = None
+    llm_temperature: float = 0.0
+    llm_max_retries: int = 3
+    llm_timeout: float = 120.0
+
+    arxiv_index: Path | None = None  # default for the demo: the bundled mini index
+    match_threshold: float = 90.0
+
+    split_seed: str = "autoscholar"
+    dev_fraction: float = 0.1
+    test_fraction: float = 0.1
+    hub_repo: str | None = None
+    hub_token: SecretStr | None = None
+
+    def resolved_run_dir(self) -> Path:
+        if self.run_dir is not None:
+            return self.run_dir
+        return Path("runs") / f"{self.venue}-{self.year}" if self.year else Path("runs") / self.venue
+
+    def public_dict(self) -> dict:
+        """Settings as recorded in manifest.json: secrets left out entirely."""
+        data = self.model_dump(mode="json", exclude={"llm_api_key", "hub_token"})
+        data["llm_api_key_set"] = self.llm_api_key is not None
+        data["hub_token_set"] = self.hub_token is not None
+        return data

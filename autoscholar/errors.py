@@ -1,0 +1,30 @@
+"""Errors written for the person at the terminal: the CLI prints str(error) as one line."""
+
+
+class AutoscholarError(Exception):
+    """Base class: anything the user can fix (bad input, missing server, bad flag)."""
+
+
+class InputError(AutoscholarError):
+    """A file or flag the user gave is unusable."""
+
+
+class ParseError(AutoscholarError):
+    """A PDF or TEI document could not be parsed; `reason` is a short machine-readable tag."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class ServiceError(AutoscholarError):
+    """A server we talk to (Grobid, an LLM endpoint, a venue site) failed or is unreachable."""
+
+    def __init__(self, message: str, transient: bool = True):
+        self.transient = transient
+        super().__init__(message)
+
+
+class LLMOutputError(AutoscholarError):
+    """The model answered, but not with output we can validate."""

@@ -1,0 +1,195 @@
+"""The records that cross stage boundaries: the only contract between stages.
+
+Paper -> ParsedPaper -> CitationContext -> Query -> MatchedQuery -> Example.
+Every record says where it came from, so the audit can trace a published query back to
+the sentence and the bibliography entry that produced it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- fetch -> parse
+
+
+class Paper(Record):
+    """One accepted paper of a venue (or one PDF of a local folder)."""
+
+    paper_id: str  # unique within a run; safe as a file name
+    venue: str
+    year: int | None = None
+    title: str = ""
+    authors: list[str] = Field(default_factory=list)
+    pdf_path: str | None = None  # local file, relative to the run directory or absolute
+    pdf_url: str | None = None
+    published: dt.date | None = None  # when the paper became public: the leakage cut-off
+    source: str = ""  # where the metadata came from: "demo", "local", "openreview", ...
+
+
+# ---------------------------------------------------------------- parse -> contexts
+
+
+class CiteSpan(Record):
+    """A citation callout inside a sentence, e.g. "[3-5]" or "(Smith et al., 2020)"."""
+
+    start: int  # character offsets into Sentence.text
+    end: int
+    text: str
+    keys: list[str] = Field(default_factory=list)  # BibEntry.key values; empty if unlinked
+
+
+class Sentence(Record):
+    text: str
+    cites: list[CiteSpan] = Field(default_factory=list)
+
+
+class Paragraph(Record):
+    sentences: list[Sentence] = Field(default_factory=list)
+
+
+class Section(Record):
+    title: str
+    number: str | None = None  # "2", "2.1", "A" as printed, if any
+    # Heading path from the top-level section down to this one, e.g.
+    # ["Related Work", "Dense retrieval"], so subsections stay with their parent.
+    path: list[str] = Field(default_factory=list)
+    paragraphs: list[Paragraph] = Field(default_factory=list)
+
+
+class BibEntry(Record):
+    """One entry of the paper's own bibliography."""
+
+    key: str  # stable within the paper: "b12" (Grobid) or "ref12" / "smith2020" (PyMuPDF)
+    raw: str  # the entry as printed
+    title: str | None = None
+    authors: list[str] = Field(default_factory=list)  # as printed; surnames recoverable
+    year: int | None = None
+    arxiv_id: str | None = None  # when printed in the entry, without version
+    doi: str | None = None
+    venue: str | None = None
+
+
+class ParsedPaper(Record):
+    paper: Paper
+    parser: str  # "pymupdf" | "grobid"
+    parser_version: str = ""
+    sections: list[Section] = Field(default_factory=list)
+    bibliography: list[BibEntry] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- contexts -> generate
+
+
+class SourceMeta(Record):
+    """The paper a query was mined from (PaSa's `source_meta`)."""
+
+    paper_id: str
+    title: str = ""
+    venue: str = ""
+    year: int | None = None
+    published: dt.date | None = None
+
+
+class CitationContext(Record):
+    """One paragraph of a target section that cites the paper's bibliography."""
+
+    context_id: str  # "<paper_id>:<n>", n counting contexts in reading order
+    source: SourceMeta
+    section: str  # heading path joined by " > "
+    # Sentences with each callout replaced by \cite{key1,key2}; unlinked callouts removed.
+    sentences: list[str]
+    refs: list[BibEntry]  # the entries cited in this paragraph, in order of first citation
+    parser: str = ""
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+
+# ---------------------------------------------------------------- generate -> match
+
+
+class Query(Record):
+    query_id: str  # "<context_id>:<k>"
+    context: CitationContext
+    question: str
+    answer_keys: list[str]  # BibEntry.key values from context.refs, never anything else
+    generator: str  # model name, or "offline-template" for the deterministic generator
+    prompt_version: str
+    raw_output: str = ""  # what the model said, kept for auditing
+
+
+# ---------------------------------------------------------------- match -> publish
+
+
+class ResolvedAnswer(Record):
+    key: str
+    raw: str
+    arxiv_id: str  # without version
+    title: str  # the arXiv title
+    method: str  # "arxiv-id" | "exact-title" | "fuzzy-title" | ...
+    score: float
+    first_version: dt.date | None = None
+
+
+class DroppedAnswer(Record):
+    key: str
+    raw: str
+    reason: str  # "not-on-arxiv" | "newer-than-source" | "duplicate" | "ambiguous" | ...
+    arxiv_id: str | None = None
+
+
+class MatchedQuery(Record):
+    query: Query
+    answers: list[ResolvedAnswer]
+    dropped: list[DroppedAnswer] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- published
+
+
+class PublishedSource(Record):
+    published_time: str  # "YYYYMMDD", "" when unknown
+    paper_id: str
+    title: str
+    venue: str
+    year: int | None
+
+
+class AnswerProvenance(Record):
+    key: str
+    raw: str
+    method: str
+    score: float
+
+
+class Example(Record):
+    """One published row: PaSa AutoScholarQuery fields plus provenance."""
+
+    qid: str  # "AutoScholarQuery_<split>_<n>"
+    question: str
+    answer: list[str]  # arXiv titles, index-aligned with answer_arxiv_id
+    answer_arxiv_id: list[str]
+    source_meta: PublishedSource
+    query_id: str
+    section: str
+    context: str
+    answer_provenance: list[AnswerProvenance]
+    generator: str
+    prompt_version: str
+
+
+class Reject(Record):
+    """An input a stage could not use, with the reason, written to <stage>.rejects.jsonl."""
+
+    stage: str
+    key: str
+    reason: str
+    detail: str = ""
