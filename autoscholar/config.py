@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     pdf_dir: Path | None = None
     run_dir: Path | None = None  # default: runs/<venue>-<year>
     limit: int | None = None  # at most this many papers (for trying things out)
+    # Root URL that replaces a venue source's real hosts (a mirror, or a test server).
+    venue_base_url: str | None = None
 
     parser: str = "pymupdf"
     grobid_url: str = "http://localhost:8070"
@@ -46,6 +48,7 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
     llm_max_retries: int = 3
     llm_timeout: float = 120.0
+    llm_concurrency: int = 4  # model calls in flight at once
 
     arxiv_index: Path | None = None  # default for the demo: the bundled mini index
     match_threshold: float = 90.0

@@ -12,9 +12,11 @@ class InputError(AutoscholarError):
 class ParseError(AutoscholarError):
     """A PDF or TEI document could not be parsed; `reason` is a short machine-readable tag."""
 
-    def __init__(self, reason: str, detail: str = ""):
+    def __init__(self, reason: str, detail: str = "", transient: bool = False):
         self.reason = reason
         self.detail = detail
+        # Transient (server busy, timeout): a rerun tries again. Otherwise it is final.
+        self.transient = transient
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
 

@@ -29,6 +29,7 @@ class Paper(Record):
     authors: list[str] = Field(default_factory=list)
     pdf_path: str | None = None  # local file, relative to the run directory or absolute
     pdf_url: str | None = None
+    pdf_sha256: str | None = None  # of the PDF as parsed: the manifest's input checksum
     published: dt.date | None = None  # when the paper became public: the leakage cut-off
     source: str = ""  # where the metadata came from: "demo", "local", "openreview", ...
 
@@ -193,3 +194,5 @@ class Reject(Record):
     key: str
     reason: str
     detail: str = ""
+    # A transient failure (server down, timeout) is not marked done, so a rerun retries it.
+    transient: bool = False

@@ -1,0 +1,155 @@
+"""audit stage: one self-contained HTML page (numbers, plots, samples) a person can read.
+
+Everything shown comes from the run directory's files; all text from papers is escaped, since
+PDF text is untrusted.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+from .publish import SPLITS
+from .records import Example, MatchedQuery
+from .runner import count_lines, read_jsonl, reject_reasons, write_atomic
+
+FUNNEL = (
+    ("listing", "papers listed"),
+    ("fetch", "papers with a PDF"),
+    ("parse", "papers parsed"),
+    ("contexts", "citation contexts"),
+    ("generate", "queries generated"),
+    ("match", "queries matched"),
+)
+
+
+def _plot(values: list[float], title: str, xlabel: str, bins: int | list = 20) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3), dpi=100)
+    if values:
+        ax.hist(values, bins=bins, color="#4c72b0", edgecolor="white")
+    else:
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode()
+    return f'<img alt="{html.escape(title)}" src="data:image/png;base64,{data}">'
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def collect(run_dir: Path) -> dict:
+    """The report's numbers, also useful on their own (tests, scripts)."""
+    examples = {s: list(read_jsonl(run_dir / "dataset" / f"{s}.jsonl", Example)) for s in SPLITS}
+    matched = list(read_jsonl(run_dir / "match.jsonl", MatchedQuery))
+    answers = [a for m in matched for a in m.answers]
+    dropped = Counter(d.reason for m in matched for d in m.dropped)
+    rows = [e for s in SPLITS for e in examples[s]]
+    return {
+        "funnel": {stage: count_lines(run_dir / f"{stage}.jsonl") for stage, _ in FUNNEL},
+        "rejects": {
+            stage: reject_reasons(run_dir / f"{stage}.rejects.jsonl")
+            for stage in ("fetch", "parse", "contexts", "generate", "publish")
+        },
+        "examples": {s: len(v) for s, v in examples.items()},
+        "papers": {s: len({e.source_meta.paper_id for e in v}) for s, v in examples.items()},
+        "answer_drops": dict(dropped),
+        "match_methods": dict(Counter(a.method for a in answers)),
+        "answers_resolved": len(answers),
+        "answers_per_query": [len(e.answer_arxiv_id) for e in rows],
+        "question_words": [len(e.question.split()) for e in rows],
+        "fuzzy_scores": [a.score for a in answers if a.method not in ("arxiv-id", "exact-title")],
+        "generators": dict(Counter(e.generator for e in rows)),
+    }
+
+
+def _sample(example: Example) -> str:
+    answers = "".join(
+        f"<li><code>{html.escape(aid)}</code> {html.escape(title)} "
+        f"<span class=m>[{html.escape(p.method)} {p.score:.0f}; ref: {html.escape(p.raw[:160])}]"
+        f"</span></li>"
+        for aid, title, p in zip(example.answer_arxiv_id, example.answer,
+                                 example.answer_provenance)
+    )
+    src = example.source_meta
+    return (
+        f"<div class=ex><div class=q>{html.escape(example.question)}</div><ul>{answers}</ul>"
+        f"<div class=ctx><b>{html.escape(src.paper_id)}</b> · {html.escape(src.title[:120])} · "
+        f"{html.escape(example.section)}<br>{html.escape(example.context)}</div>"
+        f"<div class=m>{html.escape(example.qid)} · {html.escape(example.generator)} · "
+        f"{html.escape(example.prompt_version)}</div></div>"
+    )
+
+
+def render(run_dir: Path, numbers: dict, samples: list[Example], weakest: list) -> str:
+    funnel = _table(["stage", "what", "records"],
+                    [[s, what, numbers["funnel"][s]] for s, what in FUNNEL])
+    splits = _table(["split", "queries", "source papers"],
+                    [[s, numbers["examples"][s], numbers["papers"][s]] for s in SPLITS])
+    rejects = _table(["stage", "reason", "count"],
+                     [[st, r, n] for st, reasons in numbers["rejects"].items()
+                      for r, n in sorted(reasons.items())] or [["-", "none", 0]])
+    drops = _table(["reason an answer was dropped", "count"],
+                   sorted(numbers["answer_drops"].items()) or [["none", 0]])
+    methods = _table(["match method", "answers"], sorted(numbers["match_methods"].items()))
+    weak = _table(["score", "arXiv id", "arXiv title", "reference as printed"],
+                  [[f"{a.score:.1f}", a.arxiv_id, a.title, a.raw[:200]] for a in weakest]
+                  or [["-", "-", "-", "no fuzzy matches"]])
+    total = sum(numbers["examples"].values())
+    plots = "".join([
+        _plot(numbers["answers_per_query"], "answers per query", "answers",
+              bins=list(range(1, max(numbers["answers_per_query"] or [1]) + 2))),
+        _plot(numbers["question_words"], "question length", "words"),
+        _plot(numbers["fuzzy_scores"], "fuzzy match scores", "score"),
+    ])
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+<title>autoscholar audit: {html.escape(run_dir.name)}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}
+table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:3px 8px;
+text-align:left;vertical-align:top}}.ex{{border:1px solid #ddd;padding:8px;margin:8px 0}}
+.q{{font-weight:bold}}.ctx{{font-size:90%;color:#444;margin-top:4px}}.m{{font-size:80%;
+color:#777}}img{{margin:4px}}</style></head><body>
+<h1>Data-quality report: {html.escape(run_dir.name)}</h1>
+<p>{total} published queries; {numbers["answers_resolved"]} answers resolved to arXiv;
+generators: {html.escape(json.dumps(numbers["generators"]))}.</p>
+<h2>Funnel</h2>{funnel}{splits}
+<h2>Rejects</h2>{rejects}{drops}
+<h2>Matching</h2>{methods}<h3>Weakest fuzzy matches (check these first)</h3>{weak}
+<h2>Distributions</h2>{plots}
+<h2>Samples</h2>{"".join(_sample(e) for e in samples) or "<p>no published queries</p>"}
+</body></html>
+"""
+
+
+def audit(run_dir: Path, n_samples: int = 25) -> Path:
+    numbers = collect(run_dir)
+    rows = [e for s in SPLITS for e in read_jsonl(run_dir / "dataset" / f"{s}.jsonl", Example)]
+    samples = random.Random(0).sample(rows, min(n_samples, len(rows)))
+    matched = read_jsonl(run_dir / "match.jsonl", MatchedQuery)
+    fuzzy = [a for m in matched for a in m.answers if a.method not in ("arxiv-id", "exact-title")]
+    weakest = sorted(fuzzy, key=lambda a: (a.score, a.arxiv_id))[:15]
+    out = run_dir / "audit" / "report.html"
+    write_atomic(out, render(run_dir, numbers, samples, weakest))
+    write_atomic(run_dir / "audit" / "numbers.json", json.dumps(
+        {k: v for k, v in numbers.items() if not isinstance(v, list)}, indent=2))
+    return out

@@ -1,0 +1,264 @@
+"""The command line: parses flags into Settings and calls the library. No logic of its own."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import ValidationError
+
+from . import __version__
+from .config import PARSERS, VENUES, Settings
+from .errors import AutoscholarError
+
+app = typer.Typer(
+    help="Build AutoScholarQuery-style datasets: scholarly search queries paired with the arXiv "
+    "papers that answer them, mined from the Related Work sections of a venue's papers.\n\n"
+    "Try it offline: autoscholar build --venue demo",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="The local arXiv metadata index.", no_args_is_help=True)
+app.add_typer(index_app, name="arxiv-index")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def friendly(fn: Callable) -> Callable:
+    """Bad input and failing services become one line on stderr and a non-zero exit."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except AutoscholarError as exc:
+            _fail(str(exc))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            _fail(f"invalid setting {'.'.join(map(str, err['loc']))}: {err['msg']}", 2)
+        except KeyboardInterrupt:
+            _fail("interrupted: finished work is saved; rerun the same command to continue", 130)
+
+    return wrapper
+
+
+def _settings(**flags) -> Settings:
+    given = {k: v for k, v in flags.items() if v is not None}
+    if given.get("venue") not in (None, *VENUES):
+        raise typer.BadParameter(f"--venue must be one of {', '.join(VENUES)}")
+    if given.get("parser") not in (None, *PARSERS):
+        raise typer.BadParameter(f"--parser must be one of {', '.join(PARSERS)}")
+    if "sections" in given:
+        given["sections"] = [s.strip() for s in given["sections"].split(",") if s.strip()]
+    return Settings(**given)
+
+
+def _settings_for_run(run_dir: Path, **flags) -> Settings:
+    """A stage command on an existing run: the run's recorded settings, then the flags given."""
+    manifest = run_dir / "manifest.json"
+    if not run_dir.is_dir():
+        raise typer.BadParameter(f"{run_dir} is not a run directory")
+    recorded = json.loads(manifest.read_text())["settings"] if manifest.exists() else {}
+    recorded = {k: v for k, v in recorded.items() if not k.endswith("_set")}
+    recorded.update({k: v for k, v in flags.items() if v is not None})
+    recorded["run_dir"] = str(run_dir)
+    if isinstance(recorded.get("sections"), str):
+        recorded["sections"] = [s.strip() for s in recorded["sections"].split(",")]
+    return Settings(**recorded)
+
+
+def _report(stats: dict[str, dict]) -> None:
+    for stage, s in stats.items():
+        if "processed" in s:
+            line = (f"{stage:9s} {s['outputs']} out from {s['processed']} new inputs "
+                    f"({s['skipped']} already done), {s['rejects']} rejected")
+            if s["reasons"]:
+                line += " " + json.dumps(s["reasons"], sort_keys=True)
+        elif stage == "publish":
+            line = f"{stage:9s} {json.dumps(s['examples'])}, dropped {json.dumps(s['rejects'])}"
+        else:
+            line = f"{stage:9s} {json.dumps(s)}"
+        typer.echo(line, err=True)
+
+
+VenueOpt = typer.Option(None, help=f"Venue: {', '.join(VENUES)}. 'demo' is offline and bundled.")
+YearOpt = typer.Option(None, help="Conference year.")
+PdfDirOpt = typer.Option(None, "--pdf-dir", help="Folder of PDFs (with --venue local).")
+OutOpt = typer.Option(None, "--out", help="Run directory [default: runs/<venue>-<year>].")
+ParserOpt = typer.Option(None, help="PDF parser: pymupdf (embedded, default) or grobid.")
+GrobidOpt = typer.Option(None, "--grobid-url", help="Grobid server [default: localhost:8070].")
+LlmOpt = typer.Option(None, "--llm", help="Model for query generation, or 'none' for the "
+                      "deterministic offline generator (default). Key: AUTOSCHOLAR_LLM_API_KEY "
+                      "or OPENAI_API_KEY.")
+LlmUrlOpt = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint (vLLM, "
+                         "Ollama), e.g. http://localhost:8000/v1.")
+IndexOpt = typer.Option(None, "--arxiv-index", help="arXiv index built by `arxiv-index build`, "
+                        "or a Kaggle-format snapshot to build one from.")
+LimitOpt = typer.Option(None, "--limit", min=1, help="Only the first N papers.")
+SectionsOpt = typer.Option(None, "--sections", help="Comma-separated section headings to mine "
+                           "[default: Related Work and its variants].")
+ThresholdOpt = typer.Option(None, "--match-threshold", help="Fuzzy title match threshold 0-100.")
+
+
+@app.command()
+@friendly
+def build(
+    venue: str = typer.Option("demo", help=VenueOpt.help),
+    year: Optional[int] = YearOpt,
+    pdf_dir: Optional[Path] = PdfDirOpt,
+    out: Optional[Path] = OutOpt,
+    parser: Optional[str] = ParserOpt,
+    grobid_url: Optional[str] = GrobidOpt,
+    llm: Optional[str] = LlmOpt,
+    llm_base_url: Optional[str] = LlmUrlOpt,
+    arxiv_index: Optional[Path] = IndexOpt,
+    limit: Optional[int] = LimitOpt,
+    sections: Optional[str] = SectionsOpt,
+    match_threshold: Optional[float] = ThresholdOpt,
+) -> None:
+    """Run every stage (fetch, parse, contexts, generate, match, publish, audit). Resumable:
+    rerun the same command after an interruption and it finishes without redoing work."""
+    from .pipeline import build as run_build
+
+    settings = _settings(venue=venue, year=year, pdf_dir=pdf_dir, run_dir=out, parser=parser,
+                         grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
+                         arxiv_index=arxiv_index, limit=limit, sections=sections,
+                         match_threshold=match_threshold)
+    if settings.venue == "local" and settings.pdf_dir is None:
+        raise typer.BadParameter("--venue local needs --pdf-dir")
+    stats = run_build(settings)
+    _report(stats)
+    run_dir = settings.resolved_run_dir()
+    typer.echo(f"dataset: {run_dir / 'dataset'}\nreport:  {run_dir / 'audit' / 'report.html'}")
+
+
+def _stage_command(stage: str, doc: str) -> None:
+    def command(
+        run_dir: Path = typer.Argument(..., help="Run directory made by `autoscholar build`."),
+        parser: Optional[str] = ParserOpt,
+        grobid_url: Optional[str] = GrobidOpt,
+        llm: Optional[str] = LlmOpt,
+        llm_base_url: Optional[str] = LlmUrlOpt,
+        arxiv_index: Optional[Path] = IndexOpt,
+        match_threshold: Optional[float] = ThresholdOpt,
+    ) -> None:
+        from .pipeline import run_named
+
+        settings = _settings_for_run(run_dir, parser=parser, grobid_url=grobid_url, llm=llm,
+                                     llm_base_url=llm_base_url, arxiv_index=arxiv_index,
+                                     match_threshold=match_threshold)
+        _report({stage: run_named(stage, settings, run_dir)})
+
+    command.__doc__ = doc
+    app.command(name=stage)(friendly(command))
+
+
+for _stage, _doc in (
+    ("fetch", "Fetch stage only: list the venue's papers and download their PDFs."),
+    ("parse", "Parse stage only: PDFs -> sections, citations and bibliography."),
+    ("generate", "Generate stage only: citation contexts -> queries (LLM or offline)."),
+    ("match", "Match stage only: resolve answers to arXiv ids, drop leaks and duplicates."),
+    ("publish", "Publish stage only: dedup, split, write JSONL, parquet and a dataset card."),
+    ("audit", "Audit stage only: write audit/report.html."),
+):
+    _stage_command(_stage, _doc)
+
+
+@app.command()
+@friendly
+def contexts(
+    path: Path = typer.Argument(..., help="A PDF, or a run directory to run the contexts stage."),
+    parser: Optional[str] = ParserOpt,
+    grobid_url: Optional[str] = GrobidOpt,
+    sections: Optional[str] = SectionsOpt,
+) -> None:
+    """Print the citation contexts of one PDF as JSON lines, or run the contexts stage."""
+    from .pipeline import contexts_for, parse_papers, run_named
+    from .records import Paper, Reject
+
+    if path.is_dir():
+        settings = _settings_for_run(path, parser=parser, grobid_url=grobid_url,
+                                     sections=sections)
+        _report({"contexts": run_named("contexts", settings, path)})
+        return
+    if not path.is_file():
+        raise typer.BadParameter(f"no such file: {path}")
+    settings = _settings(parser=parser, grobid_url=grobid_url, sections=sections, parse_workers=1)
+    paper = Paper(paper_id=path.stem, venue="local", title=path.stem)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        [(paper, result)] = list(parse_papers([(paper, path)], settings, Path(tmp)))
+    if isinstance(result, Exception):
+        _fail(f"{path.name}: {result}")
+    found = contexts_for(result, settings)
+    if isinstance(found, Reject):
+        _fail(f"{path.name}: {found.reason} ({found.detail})")
+    for ctx in found:
+        typer.echo(json.dumps({
+            "section": ctx.section,
+            "text": ctx.text,
+            "refs": [{"key": r.key, "raw": r.raw, "title": r.title} for r in ctx.refs],
+        }, ensure_ascii=False))
+
+
+@index_app.command("build")
+@friendly
+def index_build(
+    snapshot: Path = typer.Argument(..., help="Kaggle arXiv metadata snapshot: JSON lines, "
+                                    "plain, .gz or .zip."),
+    out: Path = typer.Option(..., "--out", help="Where to write the index."),
+) -> None:
+    """Build the local arXiv index from the Kaggle arXiv metadata snapshot."""
+    from .arxiv.index import build_index
+
+    if not snapshot.is_file():
+        raise typer.BadParameter(f"no such file: {snapshot}")
+    stats = build_index(snapshot, out)
+    typer.echo(json.dumps(_as_dict(stats), default=str))
+
+
+@app.command()
+@friendly
+def resolve(
+    file: str = typer.Argument("-", help="One raw reference string per line; '-' for stdin."),
+    index: Path = typer.Option(..., "--index", help="arXiv index (from `arxiv-index build`)."),
+    threshold: float = typer.Option(90.0, help="Fuzzy title match threshold 0-100."),
+) -> None:
+    """Resolve reference strings to arXiv ids: one JSON line per input line."""
+    from .arxiv.index import load_index
+    from .arxiv.match import resolve_raw
+
+    loaded = load_index(index)
+    stream = sys.stdin if file == "-" else open(file, encoding="utf-8")
+    with stream:
+        for line in stream:
+            ref = line.strip()
+            if not ref:
+                continue
+            r = resolve_raw(ref, loaded, threshold)
+            typer.echo(json.dumps({"ref": ref, "arxiv_id": r.arxiv_id, "method": r.method,
+                                   "score": r.score}, ensure_ascii=False))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def _as_dict(stats) -> dict:
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(stats):
+        return asdict(stats)
+    return stats.model_dump() if hasattr(stats, "model_dump") else dict(stats)

@@ -1,0 +1,90 @@
+"""Related Work section(s) -> citation contexts, one per citing paragraph."""
+
+from __future__ import annotations
+
+import re
+
+from .records import BibEntry, CitationContext, ParsedPaper, Section, Sentence, SourceMeta
+
+_NUMBERING = re.compile(r"^\s*(?:[0-9]+(?:\.[0-9]+)*\.?|[A-Z]\.(?:[0-9]+\.?)*|[IVX]+\.)\s+")
+
+
+def normalize_heading(title: str) -> str:
+    """'2.1  RELATED WORKS:' -> 'related works'."""
+    title = _NUMBERING.sub("", title)
+    title = re.sub(r"[^\w\s&]", " ", title.lower()).replace("&", " and ")
+    return re.sub(r"\s+", " ", title).strip()
+
+
+def is_target(title: str, targets: list[str]) -> bool:
+    return normalize_heading(title) in {normalize_heading(t) for t in targets}
+
+
+def find_target_sections(parsed: ParsedPaper, targets: list[str]) -> list[Section]:
+    """Sections whose own heading, or any heading above them, is a target (subsections stay in)."""
+    wanted = {normalize_heading(t) for t in targets}
+    found = []
+    for section in parsed.sections:
+        path = section.path or [section.title]
+        if any(normalize_heading(h) in wanted for h in path):
+            found.append(section)
+    # "Background" is a target only when the paper has no Related Work proper: a paper with both
+    # keeps its Related Work and leaves its (often tutorial) Background out.
+    primary = [s for s in found if not _only_background(s, wanted)]
+    return primary or found
+
+
+def _only_background(section: Section, wanted: set[str]) -> bool:
+    hits = [normalize_heading(h) for h in (section.path or [section.title])]
+    hits = [h for h in hits if h in wanted]
+    return bool(hits) and all(h == "background" for h in hits)
+
+
+def cite_sentence(sentence: Sentence, known: set[str]) -> str:
+    """Replace each linked callout by \\cite{k1,k2}; drop callouts that link to nothing known."""
+    out, pos = [], 0
+    for cite in sorted(sentence.cites, key=lambda c: c.start):
+        out.append(sentence.text[pos : cite.start])
+        keys = [k for k in cite.keys if k in known]
+        if keys:
+            out.append("\\cite{" + ",".join(keys) + "}")
+        pos = cite.end
+    out.append(sentence.text[pos:])
+    text = "".join(out)
+    text = re.sub(r"\s+([,.;:)])", r"\1", text)
+    return re.sub(r"\s{2,}", " ", text).strip()
+
+
+def extract_contexts(parsed: ParsedPaper, targets: list[str]) -> list[CitationContext]:
+    """One context per paragraph of the target sections that cites at least one known entry."""
+    bib = {entry.key: entry for entry in parsed.bibliography}
+    paper = parsed.paper
+    source = SourceMeta(
+        paper_id=paper.paper_id,
+        title=paper.title,
+        venue=paper.venue,
+        year=paper.year,
+        published=paper.published,
+    )
+    contexts: list[CitationContext] = []
+    for section in find_target_sections(parsed, targets):
+        heading = " > ".join(section.path or [section.title])
+        for paragraph in section.paragraphs:
+            keys: list[str] = []
+            for sentence in paragraph.sentences:
+                for cite in sentence.cites:
+                    keys.extend(k for k in cite.keys if k in bib and k not in keys)
+            if not keys:
+                continue
+            refs: list[BibEntry] = [bib[k] for k in keys]
+            contexts.append(
+                CitationContext(
+                    context_id=f"{paper.paper_id}:{len(contexts)}",
+                    source=source,
+                    section=heading,
+                    sentences=[cite_sentence(s, set(bib)) for s in paragraph.sentences],
+                    refs=refs,
+                    parser=parsed.parser,
+                )
+            )
+    return contexts

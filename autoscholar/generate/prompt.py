@@ -1,0 +1,97 @@
+"""Prompt building and output parsing: pure functions around the model (distilabel style)."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import LLMOutputError
+from ..records import CitationContext
+
+PROMPT_VERSION = "generate_v1"
+MAX_QUERIES = 5
+MAX_QUESTION_CHARS = 400
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    question: str = Field(min_length=8, max_length=MAX_QUESTION_CHARS)
+    answer_keys: list[str] = Field(min_length=1)
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    queries: list[_Item]
+
+
+def output_schema() -> dict:
+    """JSON schema for structured output (OpenAI / vLLM `response_format`)."""
+    item = {
+        "type": "object",
+        "properties": {
+            "question": {"type": "string"},
+            "answer_keys": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["question", "answer_keys"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {"queries": {"type": "array", "items": item}},
+        "required": ["queries"],
+        "additionalProperties": False,
+    }
+
+
+def template(version: str = PROMPT_VERSION) -> str:
+    return resources.files("autoscholar.prompts").joinpath(f"{version}.txt").read_text("utf-8")
+
+
+def format_input(context: CitationContext, version: str = PROMPT_VERSION) -> list[dict]:
+    bibliography = "\n".join(
+        f"[{ref.key}] {ref.title or ref.raw}" + (f" ({ref.year})" if ref.year else "")
+        for ref in context.refs
+    )
+    # str.replace, not str.format: the paragraph is untrusted text full of braces.
+    prompt = (
+        template(version)
+        .replace("{max_queries}", str(MAX_QUERIES))
+        .replace("{section}", context.section)
+        .replace("{bibliography}", bibliography)
+        .replace("{paragraph}", context.text.replace(">>>", "> > >"))
+    )
+    return [{"role": "user", "content": prompt}]
+
+
+def _json_text(text: str) -> str:
+    text = text.strip()
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
+    if fenced:
+        return fenced.group(1).strip()
+    start, end = text.find("{"), text.rfind("}")
+    return text[start : end + 1] if start != -1 and end > start else text
+
+
+def format_output(text: str, context: CitationContext) -> list[tuple[str, list[str]]]:
+    """Validated (question, answer_keys) pairs. Keys not in the paragraph's refs are removed:
+    answers may only come from the paper's own bibliography."""
+    try:
+        parsed = _Output.model_validate(json.loads(_json_text(text)))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        first = str(exc).splitlines()[0]
+        raise LLMOutputError(f"model output is not the expected JSON: {first}") from exc
+    known = [ref.key for ref in context.refs]
+    out: list[tuple[str, list[str]]] = []
+    seen: set[str] = set()
+    for item in parsed.queries[:MAX_QUERIES]:
+        keys = [k for k in dict.fromkeys(item.answer_keys) if k in known]
+        question = " ".join(item.question.split())
+        if keys and question.lower() not in seen:
+            seen.add(question.lower())
+            out.append((question, keys))
+    if not out:
+        raise LLMOutputError("model output has no query whose answers are in the bibliography")
+    return out

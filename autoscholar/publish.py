@@ -1,0 +1,205 @@
+"""publish stage: matched queries -> deduplicated, split dataset (JSONL + Hugging Face parquet).
+
+Publishing is recomputed from the whole match output every time: it is cheap, and so the
+dataset depends only on what the earlier stages produced, never on how often they were resumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonlines
+
+from . import __version__
+from .config import Settings
+from .dedup import near_duplicate_queries
+from .records import AnswerProvenance, Example, MatchedQuery, PublishedSource, Reject
+from .runner import read_jsonl, write_atomic
+
+SPLITS = ("train", "dev", "test")
+
+
+@dataclass
+class PublishStats:
+    examples: dict[str, int] = field(default_factory=dict)
+    papers: dict[str, int] = field(default_factory=dict)
+    rejects: dict[str, int] = field(default_factory=dict)
+
+
+def natural_key(text: str) -> list:
+    """'demo-2:10:1' sorts after 'demo-2:9:0'."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def assign_splits(paper_ids: list[str], settings: Settings) -> dict[str, str]:
+    """Split by source paper, so no paper's queries leak between splits. Deterministic: papers
+    are ordered by a seeded hash and the first ones go to test, then dev, the rest to train."""
+    ordered = sorted(
+        set(paper_ids),
+        key=lambda p: hashlib.sha256(f"{settings.split_seed}:{p}".encode()).hexdigest(),
+    )
+    n = len(ordered)
+    n_test = round(n * settings.test_fraction) if n >= 10 else (1 if n >= 3 else 0)
+    n_dev = round(n * settings.dev_fraction) if n >= 10 else (1 if n >= 3 else 0)
+    split = {}
+    for i, paper_id in enumerate(ordered):
+        split[paper_id] = "test" if i < n_test else "dev" if i < n_test + n_dev else "train"
+    return split
+
+
+def published_time(mq: MatchedQuery) -> str:
+    date = mq.query.context.source.published
+    return date.strftime("%Y%m%d") if date else ""
+
+
+def to_example(mq: MatchedQuery, qid: str) -> Example:
+    q, src = mq.query, mq.query.context.source
+    raw = {ref.key: ref.raw for ref in q.context.refs}
+    return Example(
+        qid=qid,
+        question=q.question,
+        answer=[a.title for a in mq.answers],
+        answer_arxiv_id=[a.arxiv_id for a in mq.answers],
+        source_meta=PublishedSource(
+            published_time=published_time(mq),
+            paper_id=src.paper_id,
+            title=src.title,
+            venue=src.venue,
+            year=src.year,
+        ),
+        query_id=q.query_id,
+        section=q.context.section,
+        context=q.context.text,
+        answer_provenance=[
+            AnswerProvenance(key=a.key, raw=raw.get(a.key, a.raw), method=a.method, score=a.score)
+            for a in mq.answers
+        ],
+        generator=q.generator,
+        prompt_version=q.prompt_version,
+    )
+
+
+def _jsonl_bytes(rows: list[Example]) -> bytes:
+    buf = io.StringIO()
+    with jsonlines.Writer(buf, compact=True, sort_keys=False) as writer:
+        for row in rows:
+            writer.write(row.model_dump(mode="json"))
+    return buf.getvalue().encode("utf-8")
+
+
+def publish(run_dir: Path, settings: Settings) -> PublishStats:
+    matched = sorted(read_jsonl(run_dir / "match.jsonl", MatchedQuery),
+                     key=lambda m: natural_key(m.query.query_id))
+    rejects: list[Reject] = []
+    answered = []
+    for mq in matched:
+        if mq.answers:
+            answered.append(mq)
+        else:
+            reasons = sorted({d.reason for d in mq.dropped}) or ["no-answer-keys"]
+            rejects.append(Reject(stage="publish", key=mq.query.query_id,
+                                  reason="no-answer-on-arxiv", detail=",".join(reasons)))
+    dropped = near_duplicate_queries(
+        [(m.query.query_id, m.query.context.source.paper_id, m.query.question) for m in answered]
+    )
+    kept = []
+    for mq in answered:
+        if mq.query.query_id in dropped:
+            rejects.append(Reject(stage="publish", key=mq.query.query_id, reason="near-duplicate",
+                                  detail=f"kept {dropped[mq.query.query_id]}"))
+        else:
+            kept.append(mq)
+
+    split_of = assign_splits([m.query.context.source.paper_id for m in kept], settings)
+    by_split: dict[str, list[MatchedQuery]] = {s: [] for s in SPLITS}
+    for mq in kept:
+        by_split[split_of[mq.query.context.source.paper_id]].append(mq)
+
+    out = run_dir / "dataset"
+    stats = PublishStats()
+    examples: dict[str, list[Example]] = {}
+    for split in SPLITS:
+        rows = [to_example(mq, f"AutoScholarQuery_{split}_{i}")
+                for i, mq in enumerate(by_split[split])]
+        examples[split] = rows
+        write_atomic(out / f"{split}.jsonl", _jsonl_bytes(rows))
+        stats.examples[split] = len(rows)
+        stats.papers[split] = len({r.source_meta.paper_id for r in rows})
+    write_atomic(run_dir / "publish.rejects.jsonl",
+                 "".join(r.model_dump_json() + "\n" for r in rejects))
+    stats.rejects = dict(Counter(r.reason for r in rejects))
+    write_hf(out / "hf", examples, settings, stats)
+    return stats
+
+
+def write_hf(hf_dir: Path, examples: dict[str, list[Example]], settings: Settings,
+             stats: PublishStats) -> None:
+    """Parquet files in the Hub's layout plus a dataset card: `push` uploads this folder as is,
+    and `datasets.load_dataset(str(hf_dir))` reads it locally."""
+    from datasets import Dataset  # slow import: only when publishing
+
+    for split, rows in examples.items():
+        path = hf_dir / "data" / f"{split}-00000-of-00001.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        records = [r.model_dump(mode="json") for r in rows]
+        if records:
+            Dataset.from_list(records).to_parquet(str(path))
+        else:
+            path.unlink(missing_ok=True)
+    write_atomic(hf_dir / "README.md", dataset_card(examples, settings, stats))
+
+
+def dataset_card(examples: dict[str, list[Example]], settings: Settings,
+                 stats: PublishStats) -> str:
+    configs = "\n".join(
+        f"  - split: {split}\n    path: data/{split}-00000-of-00001.parquet"
+        for split, rows in examples.items() if rows
+    )
+    generators = sorted({r.generator for rows in examples.values() for r in rows})
+    prompts = sorted({r.prompt_version for rows in examples.values() for r in rows})
+    table = "\n".join(
+        f"| {s} | {stats.examples[s]} | {stats.papers[s]} |" for s in SPLITS
+    )
+    venue = f"{settings.venue} {settings.year or ''}".strip()
+    return f"""---
+configs:
+- config_name: default
+  data_files:
+{configs}
+task_categories:
+- text-retrieval
+language:
+- en
+tags:
+- scholarly-search
+- autoscholarquery
+---
+
+# AutoScholarQuery-style queries: {venue}
+
+Fine-grained scholarly search queries, each paired with the arXiv papers that answer it, mined
+from the Related Work sections of {venue} papers by autoscholar {__version__} (the construction
+of PaSa's AutoScholarQuery). Splits are by source paper.
+
+| split | queries | source papers |
+|---|---|---|
+{table}
+
+Query generator: {", ".join(generators) or "-"}; prompt version: {", ".join(prompts) or "-"}.
+Dropped while publishing: {dict(sorted(stats.rejects.items())) or "nothing"}.
+
+## Fields
+- `qid`, `question`: the query.
+- `answer`, `answer_arxiv_id`: arXiv titles and ids (no version), index-aligned. Only papers whose
+  first arXiv version predates the source paper are kept.
+- `source_meta`: `published_time` (YYYYMMDD), `paper_id`, `title`, `venue`, `year` of the paper
+  the query was mined from.
+- Provenance: `query_id`, `section`, `context` (the paragraph, with `\\cite{{key}}` markers),
+  `answer_provenance` (each answer's bibliography key, raw reference string, match method and
+  score), `generator`, `prompt_version`.
+"""
