@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     parser: str = "pymupdf"
     grobid_url: str = "http://localhost:8070"
     grobid_timeout: float = 180.0
+    grobid_concurrency: int = 4  # capped by the server's engine pool when /api/health says
+    grobid_retries: int = 6  # retries of a 503 (server busy) per PDF
+    grobid_backoff: float = 1.0  # seconds; doubles per 503 retry, with jitter
+    grobid_backoff_cap: float = 30.0
     sections: list[str] = Field(default_factory=lambda: list(DEFAULT_SECTIONS))
     parse_workers: int = 0  # 0 = one per core
     parse_timeout: float = 120.0  # seconds per PDF

@@ -1,0 +1,106 @@
+"""ACL from the ACL Anthology: the volume XML of a year's meeting (data/xml/<collection>.xml).
+
+Collections are "<year>.acl" from 2020 on and "P<yy>" before. A collection holds several
+volumes; the accepted papers are the main-conference volumes ("main" in 2020-2022, "long" and
+"short" later, "1"/"2" in the P-era when they are long/short papers). Student research
+workshop, demos, tutorials and industry volumes are left out, and so are the Findings, which
+are a separate collection. The choice is made from the volume's booktitle so it holds across
+both id schemes. Frontmatter is not a paper.
+
+published = the volume's ingest-date (when the Anthology made the PDFs public), else the
+first day of its <month>, else None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from lxml import etree
+
+from autoscholar.config import Settings
+from autoscholar.errors import ServiceError
+from autoscholar.records import Paper
+from autoscholar.sources import http, make_id
+
+XML_ROOT = "https://raw.githubusercontent.com/acl-org/acl-anthology/master"  # + /data/xml/..
+PDF_ROOT = "https://aclanthology.org"  # + /<url>.pdf
+
+_NOT_MAIN = ("student research workshop", "system demonstration", "demo", "tutorial",
+             "industry", "findings", "workshop", "doctoral consortium")
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+
+# No DTDs, no entity expansion, no network: the XML comes from the web.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                          huge_tree=False, remove_comments=True)
+
+
+def collection_id(year: int) -> str:
+    return f"{year}.acl" if year >= 2020 else f"P{year % 100:02d}"
+
+
+def _text(element) -> str:
+    """Flatten mixed content such as <fixed-case>BERT</fixed-case> or <tex-math>."""
+    return " ".join("".join(element.itertext()).split()) if element is not None else ""
+
+
+def is_main_volume(volume) -> bool:
+    """Main-conference papers: the booktitle names no side track (demos, SRW, tutorials...)."""
+    booktitle = _text(volume.find("meta/booktitle")).lower()
+    return bool(booktitle) and not any(word in booktitle for word in _NOT_MAIN)
+
+
+def _volume_date(volume, year: int) -> dt.date | None:
+    ingest = volume.get("ingest-date") or ""
+    try:
+        return dt.date.fromisoformat(ingest)
+    except ValueError:
+        pass
+    month = re.match(r"\s*([A-Za-z]{3})", _text(volume.find("meta/month")))
+    if month and month.group(1).lower() in _MONTHS:
+        return dt.date(year, _MONTHS[month.group(1).lower()], 1)
+    return None
+
+
+def _author(element) -> str:
+    first, last = _text(element.find("first")), _text(element.find("last"))
+    return " ".join(part for part in (first, last) if part) or _text(element)
+
+
+def parse_collection(xml: bytes, year: int, pdf_root: str = PDF_ROOT,
+                     main_only: bool = True) -> list[Paper]:
+    try:
+        root = etree.fromstring(xml, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise ServiceError(f"ACL Anthology XML is not well-formed: {exc}", transient=False)
+    papers = []
+    for volume in root.iter("volume"):
+        if main_only and not is_main_volume(volume):
+            continue
+        published = _volume_date(volume, year)
+        for paper in volume.findall("paper"):
+            url = _text(paper.find("url"))
+            title = _text(paper.find("title"))
+            if not url or not title or "://" in url:
+                continue  # removed papers have no url; external urls are not Anthology PDFs
+            papers.append(Paper(
+                paper_id=make_id("acl", year, url),
+                venue="acl",
+                year=year,
+                title=title,
+                authors=[a for a in map(_author, paper.findall("author")) if a],
+                pdf_url=f"{pdf_root}/{url}.pdf",
+                published=published,
+                source="acl-anthology",
+            ))
+    return papers
+
+
+def list_papers(settings: Settings) -> list[Paper]:
+    year = settings.year
+    assert year is not None
+    base = settings.venue_base_url
+    xml_root, pdf_root = (base.rstrip("/"),) * 2 if base else (XML_ROOT, PDF_ROOT)
+    xml = http.get_bytes(f"{xml_root}/data/xml/{collection_id(year)}.xml")
+    return parse_collection(xml, year, pdf_root)

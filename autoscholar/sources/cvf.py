@@ -1,0 +1,108 @@
+"""CVPR from CVF open access: https://openaccess.thecvf.com/CVPR<year>?day=all.
+
+Each paper is <dt class="ptitle"><a href=".../html/<stem>_paper.html">Title</a></dt>, then a
+<dd> of author <form>s (one <a> per author), then a <dd> with [<a href=".._paper.pdf">pdf</a>].
+Some years do not answer day=all; their main page links one page per day (?day=YYYY-MM-DD),
+which are read in turn. The listing is the main conference (workshops have their own pages).
+
+published = the first day of the main conference (CONFERENCE_DATES); the listing has no date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import urllib.parse
+
+
+from autoscholar.config import Settings
+from autoscholar.records import Paper
+from autoscholar.sources import http, make_id
+
+ROOT = "https://openaccess.thecvf.com"
+
+CONFERENCE_DATES = {
+    2017: dt.date(2017, 7, 21), 2018: dt.date(2018, 6, 18), 2019: dt.date(2019, 6, 16),
+    2020: dt.date(2020, 6, 14), 2021: dt.date(2021, 6, 19), 2022: dt.date(2022, 6, 19),
+    2023: dt.date(2023, 6, 18), 2024: dt.date(2024, 6, 17), 2025: dt.date(2025, 6, 11),
+}
+MAX_DAY_PAGES = 20
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\xa0", " ").split()).strip(" ,")
+
+
+def _next_dd(element):
+    sibling = element.getnext()
+    while sibling is not None and sibling.tag != "dd":
+        if sibling.tag == "dt":
+            return None
+        sibling = sibling.getnext()
+    return sibling
+
+
+def parse_listing(html: bytes, page_url: str, year: int) -> list[Paper]:
+    tree = http.parse_html(html)
+    papers = []
+    titles = '//dt[contains(concat(" ", normalize-space(@class), " "), " ptitle ")]'
+    for dt_el in tree.xpath(titles):
+        link = next(iter(dt_el.xpath(".//a[@href]")), None)
+        if link is None:
+            continue
+        title = _clean(link.text_content())
+        html_url = urllib.parse.urljoin(page_url, link.get("href").strip())
+        stem = urllib.parse.urlsplit(html_url).path.rsplit("/", 1)[-1].removesuffix(".html")
+        authors_dd = _next_dd(dt_el)
+        links_dd = _next_dd(authors_dd) if authors_dd is not None else None
+        authors = []
+        if authors_dd is not None:
+            anchors = authors_dd.xpath(".//form//a") or authors_dd.xpath(".//a")
+            authors = [a for a in (_clean(x.text_content()) for x in anchors) if a]
+        pdf_url = None
+        for dd in (links_dd, authors_dd):
+            for a in dd.xpath(".//a[@href]") if dd is not None else []:
+                href = a.get("href").strip()
+                if _clean(a.text_content()).lower() == "pdf" or href.endswith("_paper.pdf"):
+                    pdf_url = urllib.parse.urljoin(page_url, href)
+                    break
+            if pdf_url:
+                break
+        if not title or not stem:
+            continue
+        papers.append(Paper(
+            paper_id=make_id("cvpr", year, stem.removesuffix(f"_CVPR_{year}_paper")),
+            venue="cvpr",
+            year=year,
+            title=title,
+            authors=authors,
+            pdf_url=pdf_url,
+            published=CONFERENCE_DATES.get(year),
+            source="cvf-open-access",
+        ))
+    return papers
+
+
+def _day_links(html: bytes, page_url: str) -> list[str]:
+    tree = http.parse_html(html)
+    links = []
+    for href in tree.xpath("//a/@href"):
+        url = urllib.parse.urljoin(page_url, href.strip())
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        if query.get("day", [""])[0] not in ("", "all") and url not in links:
+            links.append(url)
+    return links[:MAX_DAY_PAGES]
+
+
+def list_papers(settings: Settings) -> list[Paper]:
+    year = settings.year
+    assert year is not None
+    root = (settings.venue_base_url or ROOT).rstrip("/")
+    main_url = f"{root}/CVPR{year}"
+    papers = parse_listing(http.get_bytes(main_url, {"day": "all"}), main_url, year)
+    if papers:
+        return papers
+    main = http.get_bytes(main_url)
+    papers = parse_listing(main, main_url, year)
+    for day_url in _day_links(main, main_url):
+        papers += parse_listing(http.get_bytes(day_url), day_url, year)
+    return papers

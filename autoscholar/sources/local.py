@@ -1,0 +1,96 @@
+"""A folder of PDFs (--pdf-dir): every *.pdf directly inside it, in name order.
+
+paper_id is the sanitised file stem. The title is the PDF's metadata title when it looks like
+one (tools often write "Microsoft Word - draft.docx" or nothing), else the largest-font line
+on page 1, else the stem. published is the metadata creation date when present, else None.
+A PDF that will not open is still listed (the parse stage rejects it with a reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from autoscholar.config import Settings
+from autoscholar.errors import InputError
+from autoscholar.records import Paper
+from autoscholar.sources import sanitize_id
+
+_BAD_TITLE = re.compile(r"(^untitled$|^microsoft word|\.(docx?|tex|dvi|pdf|ps)$|^title$)", re.I)
+
+
+def _meta_title(doc) -> str:
+    title = " ".join((doc.metadata or {}).get("title", "").split())
+    return "" if not title or len(title) < 4 or _BAD_TITLE.search(title) else title
+
+
+def _largest_font_title(doc) -> str:
+    """The text set in the largest font on page 1, top to bottom: usually the title."""
+    if doc.page_count == 0:
+        return ""
+    spans = []
+    for block in doc[0].get_text("dict").get("blocks", []):
+        for line in block.get("lines", []):
+            for span in line.get("spans", []):
+                text = span.get("text", "").strip()
+                if text:
+                    spans.append((round(span.get("size", 0), 1), span["bbox"][1], text))
+    if not spans:
+        return ""
+    largest = max(size for size, _, _ in spans)
+    words = [text for size, _, text in sorted(spans, key=lambda s: s[1]) if size == largest]
+    title = " ".join(" ".join(words).split())
+    return title[:300] if len(title) >= 4 else ""
+
+
+def _creation_date(doc) -> dt.date | None:
+    # PDF dates look like "D:20200131120000+01'00'"; only the calendar date matters here.
+    match = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", (doc.metadata or {}).get("creationDate", ""))
+    if not match:
+        return None
+    try:
+        return dt.date(*map(int, match.groups()))
+    except ValueError:
+        return None
+
+
+def describe(path: Path) -> tuple[str, dt.date | None]:
+    """(title, creation date) of one PDF; (stem, None) when it cannot be read."""
+    import pymupdf
+
+    try:
+        with pymupdf.open(path) as doc:
+            title = _meta_title(doc) or _largest_font_title(doc)
+            return title or path.stem, _creation_date(doc)
+    except Exception:  # noqa: BLE001 - any unreadable PDF is listed by name; parse rejects it
+        return path.stem, None
+
+
+def list_papers(settings: Settings) -> list[Paper]:
+    folder = settings.pdf_dir
+    if folder is None:
+        raise InputError("--venue local needs --pdf-dir DIR")
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise InputError(f"--pdf-dir {folder}: no such folder")
+    pdfs = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".pdf" and p.is_file())
+    if not pdfs:
+        raise InputError(f"--pdf-dir {folder}: no *.pdf files in it")
+    papers, seen = [], set()
+    for path in pdfs:
+        paper_id = sanitize_id(path.stem)
+        if paper_id in seen:  # "A.pdf" and "A.PDF": keep both, distinctly
+            paper_id = sanitize_id(path.name)
+        seen.add(paper_id)
+        title, created = describe(path)
+        papers.append(Paper(
+            paper_id=paper_id,
+            venue="local",
+            year=settings.year,
+            title=title,
+            pdf_path=str(path.resolve()),
+            published=created,
+            source="local",
+        ))
+    return papers

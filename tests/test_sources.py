@@ -1,0 +1,382 @@
+"""fetch: venue listings against a local server speaking each protocol, downloads, local folders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import socket
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from autoscholar import sources
+from autoscholar.config import Settings
+from autoscholar.errors import InputError, ServiceError
+from autoscholar.records import Paper
+from autoscholar.sources import acl, http, openreview
+from venue_server import HOSTILE_ID, VenueServer
+
+SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@pytest.fixture
+def sleeps(monkeypatch) -> list[float]:
+    """Record the backoff waits instead of sleeping through them."""
+    waits: list[float] = []
+    monkeypatch.setattr(http, "_sleep", waits.append)
+    return waits
+
+
+@pytest.fixture
+def server(shared_data, sleeps):
+    with VenueServer(shared_data) as srv:
+        yield srv
+
+
+@pytest.fixture
+def bare_server(sleeps):
+    """The server without shared data: PDFs and hand-written pages only."""
+    with VenueServer(None) as srv:
+        yield srv
+
+
+def settings_for(venue: str, year: int | None, base: str, tmp_path: Path) -> Settings:
+    return Settings(venue=venue, year=year, venue_base_url=base, run_dir=tmp_path / "run")
+
+
+# ------------------------------------------------------------------ ids
+
+
+@pytest.mark.parametrize("raw", ["../../etc/passwd", "..", ".hidden", "-rf", "a/b\\c", "x\x00y\ny",
+                                 "über paper", "/abs/path", "a" * 500, "", "CON:1?2*3"])
+def test_sanitize_id_is_file_name_safe(raw):
+    out = sources.sanitize_id(raw)
+    assert SAFE.match(out), out
+    assert ".." not in out and "/" not in out and len(out) <= sources.MAX_ID_LEN
+    assert sources.sanitize_id(raw) == out  # stable
+
+
+def test_sanitize_id_keeps_clean_ids_and_separates_collisions():
+    assert sources.sanitize_id("2020.acl-main.1") == "2020.acl-main.1"
+    assert sources.sanitize_id("KS8mIvetg2") == "KS8mIvetg2"
+    assert sources.sanitize_id("a/b") != sources.sanitize_id("a?b")  # both become "a_b" + hash
+    hostile = sources.sanitize_id(HOSTILE_ID)
+    assert hostile.startswith("etc_passwd-") and len(hostile) == len("etc_passwd-") + 8
+    long = sources.sanitize_id("x" * 300)
+    assert long != sources.sanitize_id("x" * 301)
+
+
+# ------------------------------------------------------------------ HTTP helper and downloads
+
+
+def paper_at(url: str, paper_id: str = "p1") -> Paper:
+    return Paper(paper_id=paper_id, venue="iclr", year=2024, pdf_url=url)
+
+
+def test_download_pdf_retries_a_500_then_succeeds(bare_server, sleeps, tmp_path):
+    bare_server.fail_once.add("/pdf/flaky.pdf")
+    settings = Settings(venue="iclr", year=2024)
+    path = sources.download_pdf(paper_at(f"{bare_server.url}/pdf/flaky.pdf"), tmp_path, settings)
+    assert path == tmp_path / "p1.pdf"
+    assert path.read_bytes().startswith(b"%PDF-")
+    assert bare_server.hits["/pdf/flaky.pdf"] == 2
+    assert sleeps == [http.BACKOFF_BASE]
+    with pymupdf.open(path) as doc:
+        assert "Paper flaky" in doc[0].get_text()
+
+
+def test_download_pdf_is_resumable(bare_server, tmp_path):
+    settings = Settings(venue="iclr", year=2024)
+    paper = paper_at(f"{bare_server.url}/pdf/once.pdf")
+    first = sources.download_pdf(paper, tmp_path, settings)
+    again = sources.download_pdf(paper, tmp_path, settings)
+    assert first == again and bare_server.hits["/pdf/once.pdf"] == 1
+    first.write_bytes(b"<html>half a download from an older tool</html>")
+    (tmp_path / ".p1.pdf.abc123.part").write_bytes(b"%PDF-1.7 cut short by a SIGKILL")
+    sources.download_pdf(paper, tmp_path, settings)  # a bad leftover is replaced
+    assert bare_server.hits["/pdf/once.pdf"] == 2 and first.read_bytes().startswith(b"%PDF-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p1.pdf"]  # no temp files left
+
+
+@pytest.mark.parametrize("name, words", [("missing", "HTTP 404"), ("html", "not a PDF"),
+                                         ("truncated", "empty body")])
+def test_download_pdf_permanent_errors_leave_nothing(bare_server, sleeps, tmp_path, name, words):
+    settings = Settings(venue="iclr", year=2024)
+    with pytest.raises(ServiceError) as info:
+        sources.download_pdf(paper_at(f"{bare_server.url}/pdf/{name}.pdf"), tmp_path, settings)
+    assert not info.value.transient and words in str(info.value)
+    assert str(info.value).startswith("p1: ") and "\n" not in str(info.value)
+    assert list(tmp_path.iterdir()) == [] and sleeps == []  # no retry, no temp file
+
+
+def test_persistent_5xx_is_transient_with_capped_backoff(bare_server, sleeps, monkeypatch):
+    monkeypatch.setattr(http, "BACKOFF_CAP", 3.0)
+    bare_server.fail_always.add("/pdf/down.pdf")
+    with pytest.raises(ServiceError) as info:
+        http.get_bytes(f"{bare_server.url}/pdf/down.pdf")
+    assert info.value.transient and "HTTP 500" in str(info.value)
+    assert f"gave up after {http.RETRIES + 1} attempts" in str(info.value)
+    assert bare_server.hits["/pdf/down.pdf"] == http.RETRIES + 1
+    assert sleeps == [1.0, 2.0, 3.0, 3.0]  # doubling, capped
+
+
+def test_backoff_is_capped_and_honours_retry_after():
+    assert http._delay(0, None) == http.BACKOFF_BASE
+    assert http._delay(20, None) == http.BACKOFF_CAP
+    assert http._delay(0, "7") == min(7.0, http.BACKOFF_CAP)
+    assert http._delay(0, "86400") == http.BACKOFF_CAP
+
+
+def test_connection_refused_is_transient(sleeps):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed when the block ends: nothing listens there
+    with pytest.raises(ServiceError) as info:
+        http.get_bytes(f"http://127.0.0.1:{port}/x", retries=1)
+    assert info.value.transient and len(sleeps) == 1
+
+
+def test_non_http_urls_are_refused(tmp_path):
+    with pytest.raises(ServiceError) as info:
+        sources.download_pdf(paper_at("file:///etc/passwd"), tmp_path, Settings())
+    assert not info.value.transient
+
+
+# ------------------------------------------------------------------ OpenReview (ICLR)
+
+
+def test_openreview_v2_lists_accepted_papers_with_pagination(server, shared_data, tmp_path):
+    server.fail_once.add("/notes?content.venueid=ICLR.cc%2F2024%2FConference&offset=1000")
+    papers = sources.list_papers(settings_for("iclr", 2024, server.url, tmp_path))
+    listing = json.loads((shared_data / "venues/openreview_iclr_SUBSTITUTE/"
+                          "glimpse-data__ICLR2024.json").read_text(encoding="utf-8"))
+    assert len(papers) == len(listing) + 1 == 2261  # + the hostile id; the rejected one is not
+    pages = [k for k in server.hits if k.startswith("/notes?")]
+    assert len(pages) == 3  # offsets 0, 1000, 2000 (the 500 was retried on the same URL)
+    second = "/notes?content.venueid=ICLR.cc%2F2024%2FConference&offset=1000&limit=1000"
+    assert server.hits[second] == 2
+    titles = {p.title for p in papers}
+    assert "Proving Test Set Contamination in Black-Box Language Models" in titles
+    assert "A Rejected Paper" not in titles
+    first = papers[0]
+    assert first.paper_id == "iclr2024-KS8mIvetg2" and first.source == "openreview"
+    assert first.pdf_url == f"{server.url}/pdf/KS8mIvetg2.pdf"
+    assert first.published == dt.date(2024, 1, 16)  # pdate
+    hostile = next(p for p in papers if p.title == "A Hostile Identifier")
+    assert SAFE.match(hostile.paper_id) and ".." not in hostile.paper_id
+    assert all(SAFE.match(p.paper_id) for p in papers)
+    path = sources.download_pdf(hostile, tmp_path / "pdfs", Settings())
+    assert path.parent == tmp_path / "pdfs" and path.read_bytes().startswith(b"%PDF-")
+
+
+def test_openreview_falls_back_to_v1_for_old_years(bare_server, tmp_path):
+    papers = sources.list_papers(settings_for("iclr", 2019, bare_server.url, tmp_path))
+    assert [p.title for p in papers] == ["Accepted as an Oral", "Accepted as a Poster",
+                                         "Accepted in 2018 Style", "Accepted by Venue Id"]
+    assert papers[0].authors == ["Ada Lovelace", "Alan Turing"]
+    assert papers[0].published == dt.date(2018, 9, 28)  # no pdate/odate in v1: cdate
+    assert any(k.startswith("/notes?invitation=ICLR.cc%2F2019") for k in bare_server.hits)
+
+
+def test_openreview_value_unwrapping():
+    assert openreview._value({"value": "x"}) == "x" and openreview._value("x") == "x"
+
+
+# ------------------------------------------------------------------ PMLR (ICML)
+
+
+def test_pmlr_volume_page(server, shared_data, tmp_path):
+    papers = sources.list_papers(settings_for("icml", 2023, server.url, tmp_path))
+    listing = json.loads((shared_data / "venues/pmlr_icml_SUBSTITUTE/"
+                          "glimpse-data__ICML2023.json").read_text(encoding="utf-8"))
+    assert len(papers) == len(listing) == 1828
+    by_title = {p.title: p for p in papers}
+    first = by_title["Data Structures for Density Estimation"]
+    assert first.paper_id == "icml2023-aamand23a"
+    assert first.authors == ["Anders Aamand", "Alexandr Andoni", "Justin Y. Chen",
+                             "Piotr Indyk", "Shyam Narayanan", "Sandeep Silwal"]
+    assert first.pdf_url == f"{server.url}/v202/aamand23a/aamand23a.pdf"  # not the -supp.pdf
+    assert first.published == dt.date(2023, 7, 3)
+    assert sum(p.authors == listing[u]["authors"] for u, p in zip(listing, papers)) == 1828
+    assert sources.download_pdf(first, tmp_path, Settings()).read_bytes().startswith(b"%PDF-")
+
+
+def test_pmlr_unknown_year_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="no PMLR volume known for ICML 1999"):
+        sources.list_papers(settings_for("icml", 1999, "http://127.0.0.1:9", tmp_path))
+
+
+# ------------------------------------------------------------------ NeurIPS
+
+
+def test_neurips_real_2019_listing(server, tmp_path):
+    papers = sources.list_papers(settings_for("neurips", 2019, server.url, tmp_path))
+    assert len(papers) == 1427
+    vilbert = next(p for p in papers if p.title.startswith("ViLBERT"))
+    assert vilbert.authors == ["Jiasen Lu", "Dhruv Batra", "Devi Parikh", "Stefan Lee"]
+    assert vilbert.pdf_url == (f"{server.url}/paper/8297-vilbert-pretraining-task-agnostic-"
+                               "visiolinguistic-representations-for-vision-and-language-tasks.pdf")
+    assert vilbert.paper_id == "neurips2019-8297" and vilbert.published == dt.date(2019, 12, 8)
+    assert sources.download_pdf(vilbert, tmp_path, Settings()).stat().st_size > 0
+
+
+def test_neurips_hash_listing_with_tracks(bare_server, tmp_path):
+    papers = sources.list_papers(settings_for("neurips", 2023, bare_server.url, tmp_path))
+    assert [(p.title, p.authors) for p in papers] == [
+        ("Direct Preference Optimization", ["Rafael Rafailov", "Archit Sharma"]),
+        ("A Benchmark", ["Jane Doe"])]
+    assert papers[0].pdf_url == (f"{bare_server.url}/paper_files/paper/2023/file/"
+                                 "0001aaaabbbbccccddddeeeeffff0000-Paper-Conference.pdf")
+    assert papers[1].pdf_url.endswith("0002aaaabbbbccccddddeeeeffff0000-Paper-"
+                                      "Datasets_and_Benchmarks.pdf")
+
+
+# ------------------------------------------------------------------ ACL Anthology
+
+
+def test_acl_real_xml_main_volume_only(server, tmp_path):
+    papers = sources.list_papers(settings_for("acl", 2020, server.url, tmp_path))
+    # 871 papers in 2020.acl.xml: main 778, demos 43, srw 42, tutorials 8.
+    assert len(papers) == 778
+    coach = next(p for p in papers if p.title.startswith("Coach"))
+    assert coach.title == "Coach: A Coarse-to-Fine Approach for Cross-domain Slot Filling"
+    first = papers[0]
+    assert first.paper_id == "acl2020-2020.acl-main.1"
+    assert first.authors == ["Lieke Gelderloos", "Grzegorz Chrupała", "Afra Alishahi"]
+    assert first.pdf_url == f"{server.url}/2020.acl-main.1.pdf"
+    assert first.published == dt.date(2020, 6, 21)  # the volume's ingest-date
+
+
+def test_acl_old_style_collection(server, tmp_path):
+    papers = sources.list_papers(settings_for("acl", 2019, server.url, tmp_path))
+    assert len(papers) == 660  # P19 volume 1; volumes 2-4 are SRW, demos, tutorials
+    assert papers[0].paper_id == "acl2019-P19-1001"
+    assert papers[0].pdf_url == f"{server.url}/P19-1001.pdf"
+
+
+def test_acl_volume_choice_for_newer_booktitles():
+    volumes = {"long": "(Volume 1: Long Papers)", "short": "(Volume 2: Short Papers)",
+               "demo": "(Volume 3: System Demonstrations)",
+               "srw": "(Volume 4: Student Research Workshop)",
+               "industry": "(Volume 5: Industry Track)",
+               "tutorials": "(Volume 6: Tutorial Abstracts)"}
+    xml = "<collection id='2023.acl'>" + "".join(
+        f"<volume id='{vid}' ingest-date='2023-07-08'><meta><booktitle>Proceedings of the 61st "
+        f"Annual Meeting of the Association for Computational Linguistics {suffix}</booktitle>"
+        f"</meta><paper id='1'><title>Paper in {vid}</title><url>2023.acl-{vid}.1</url></paper>"
+        "</volume>" for vid, suffix in volumes.items()) + "</collection>"
+    papers = acl.parse_collection(xml.encode(), 2023)
+    assert [p.title for p in papers] == ["Paper in long", "Paper in short"]
+    assert papers[0].published == dt.date(2023, 7, 8)
+
+
+def test_acl_all_volumes_and_entities(shared_data):
+    xml = (shared_data / "venues/acl/2020.acl.xml").read_bytes()
+    assert len(acl.parse_collection(xml, 2020, main_only=False)) == 871
+    assert len(acl.parse_collection((shared_data / "venues/acl/2020.emnlp.xml").read_bytes(),
+                                    2020)) == 751
+    hostile = b"""<?xml version="1.0"?><!DOCTYPE c [<!ENTITY e SYSTEM "file:///etc/passwd">]>
+<collection id="2020.acl"><volume id="main"><meta><booktitle>Proceedings of X</booktitle>
+<month>July</month><year>2020</year></meta><paper id="1"><title>T &e;</title>
+<url>2020.acl-main.1</url></paper></volume></collection>"""
+    (paper,) = acl.parse_collection(hostile, 2020)
+    assert "root:" not in paper.title and paper.published == dt.date(2020, 7, 1)
+    with pytest.raises(ServiceError, match="not well-formed"):
+        acl.parse_collection(b"<collection><volume>", 2020)
+
+
+# ------------------------------------------------------------------ CVF (CVPR)
+
+
+def test_cvf_real_2019_listing(server, tmp_path):
+    papers = sources.list_papers(settings_for("cvpr", 2019, server.url, tmp_path))
+    assert len(papers) == 1294
+    first = papers[0]
+    assert first.title == ("Finding Task-Relevant Features for Few-Shot Learning by Category "
+                           "Traversal")
+    assert first.authors == ["Hongyang Li", "David Eigen", "Samuel Dodge", "Matthew Zeiler",
+                             "Xiaogang Wang"]
+    assert first.pdf_url.endswith("/content_CVPR_2019/papers/Li_Finding_Task-Relevant_Features_"
+                                  "for_Few-Shot_Learning_by_Category_Traversal_CVPR_2019_paper.pdf")
+    assert all(p.pdf_url and p.authors for p in papers)
+    assert all(SAFE.match(p.paper_id) and len(p.paper_id) <= 100 for p in papers)
+
+
+def test_cvf_day_pages_when_day_all_is_empty(bare_server, tmp_path):
+    papers = sources.list_papers(settings_for("cvpr", 2020, bare_server.url, tmp_path))
+    assert [p.title for p in papers] == ["Momentum Contrast", "Another Paper"]
+    assert papers[0].authors == ["Kaiming He", "Ross Girshick"]
+    assert papers[0].pdf_url == (f"{bare_server.url}/content_CVPR_2020/papers/"
+                                 "He_Momentum_Contrast_CVPR_2020_paper.pdf")
+    assert papers[0].paper_id == "cvpr2020-He_Momentum_Contrast"
+    assert sources.download_pdf(papers[0], tmp_path, Settings()).read_bytes()[:5] == b"%PDF-"
+
+
+# ------------------------------------------------------------------ local folders
+
+
+def write_pdf(path: Path, big: str, meta_title: str = "", created: str = "") -> None:
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 90), big, fontsize=20)
+    page.insert_text((72, 120), "Second line of the title", fontsize=20)
+    page.insert_text((72, 160), "Abstract. Body text in a smaller font.", fontsize=10)
+    doc.set_metadata({"title": meta_title, "creationDate": created})
+    doc.save(path)
+    doc.close()
+
+
+def test_local_folder(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_pdf(folder / "b-meta.pdf", "Ignored Heading", meta_title="Title From Metadata",
+              created="D:20210305120000+01'00'")
+    write_pdf(folder / "a font.pdf", "Largest Font Title", meta_title="Microsoft Word - draft.docx")
+    (folder / "c-broken.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
+    (folder / "notes.txt").write_text("not a pdf")
+    papers = sources.list_papers(Settings(venue="local", pdf_dir=folder, year=2024))
+    assert [p.paper_id for p in papers] == [sources.sanitize_id("a font"), "b-meta", "c-broken"]
+    a, b, c = papers
+    assert a.title == "Largest Font Title Second line of the title" and a.published is None
+    assert b.title == "Title From Metadata" and b.published == dt.date(2021, 3, 5)
+    assert c.title == "c-broken" and c.published is None
+    assert all(p.venue == "local" and p.year == 2024 and Path(p.pdf_path).is_absolute()
+               for p in papers)
+    # a local paper already has its file: download_pdf hands it back untouched
+    assert sources.download_pdf(b, tmp_path / "pdfs", Settings()) == folder / "b-meta.pdf"
+
+
+@pytest.mark.parametrize("make, message", [(None, "no such folder"), ("empty", "no *.pdf")])
+def test_local_folder_errors(tmp_path, make, message):
+    folder = tmp_path / "in"
+    if make:
+        folder.mkdir()
+        (folder / "readme.txt").write_text("x")
+    with pytest.raises(InputError, match=re.escape(message)):
+        sources.list_papers(Settings(venue="local", pdf_dir=folder))
+    with pytest.raises(InputError, match="--pdf-dir"):
+        sources.list_papers(Settings(venue="local"))
+
+
+# ------------------------------------------------------------------ dispatch
+
+
+def test_venue_sources_need_a_year(tmp_path):
+    with pytest.raises(InputError, match="--year is required"):
+        sources.list_papers(Settings(venue="acl", run_dir=tmp_path))
+
+
+def test_an_empty_listing_is_an_error(bare_server, tmp_path):
+    with pytest.raises(ServiceError, match="no accepted papers found for iclr 2025"):
+        sources.list_papers(settings_for("iclr", 2025, bare_server.url, tmp_path))
+
+
+def test_demo_dispatch(tmp_path):
+    demo = pytest.importorskip("autoscholar.sources.demo")
+    if not hasattr(demo, "write_demo_corpus"):
+        pytest.skip("demo corpus not written yet")
+    papers = sources.list_papers(Settings(venue="demo", run_dir=tmp_path / "run"))
+    assert papers and all(p.venue == "demo" for p in papers)
+    assert list((tmp_path / "run" / "pdfs").glob("*.pdf"))
