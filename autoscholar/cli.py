@@ -167,10 +167,32 @@ for _stage, _doc in (
     ("parse", "Parse stage only: PDFs -> sections, citations and bibliography."),
     ("generate", "Generate stage only: citation contexts -> queries (LLM or offline)."),
     ("match", "Match stage only: resolve answers to arXiv ids, drop leaks and duplicates."),
-    ("publish", "Publish stage only: dedup, split, write JSONL, parquet and a dataset card."),
     ("audit", "Audit stage only: write audit/report.html."),
 ):
     _stage_command(_stage, _doc)
+
+
+@app.command()
+@friendly
+def publish(
+    run_dir: Path = typer.Argument(..., help="Run directory made by `autoscholar build`."),
+    push_to_hub: Optional[str] = typer.Option(
+        None, "--push-to-hub", metavar="OWNER/NAME",
+        help="Then push dataset/hf (parquet + card) to this Hugging Face dataset repo, created if "
+        "missing. Token: AUTOSCHOLAR_HUB_TOKEN or HF_TOKEN. HF_ENDPOINT picks another Hub."),
+    private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
+) -> None:
+    """Publish stage only: dedup, split, write JSONL, parquet and a dataset card; with
+    --push-to-hub, also upload the parquet files and card to the Hugging Face Hub."""
+    from .hub import push
+    from .pipeline import run_named
+
+    settings = _settings_for_run(run_dir)
+    _report({"publish": run_named("publish", settings, run_dir)})
+    if push_to_hub:
+        token = settings.hub_token.get_secret_value() if settings.hub_token else None
+        url = push(run_dir / "dataset" / "hf", push_to_hub, token, private=private)
+        typer.echo(f"pushed:  {url}")
 
 
 @app.command()
@@ -262,3 +284,7 @@ def _as_dict(stats) -> dict:
     if is_dataclass(stats):
         return asdict(stats)
     return stats.model_dump() if hasattr(stats, "model_dump") else dict(stats)
+
+
+if __name__ == "__main__":
+    app()

@@ -60,7 +60,6 @@ class Settings(BaseSettings):
     split_seed: str = "autoscholar"
     dev_fraction: float = 0.1
     test_fraction: float = 0.1
-    hub_repo: str | None = None
     hub_token: SecretStr | None = None
 
     def resolved_run_dir(self) -> Path:

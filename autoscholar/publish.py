@@ -141,14 +141,16 @@ def write_hf(hf_dir: Path, examples: dict[str, list[Example]], settings: Setting
              stats: PublishStats) -> None:
     """Parquet files in the Hub's layout plus a dataset card: `push` uploads this folder as is,
     and `datasets.load_dataset(str(hf_dir))` reads it locally."""
-    from datasets import Dataset  # slow import: only when publishing
+    import datasets  # slow import: only when publishing
+
+    datasets.disable_progress_bars()  # our own progress goes to the terminal, not per file
 
     for split, rows in examples.items():
         path = hf_dir / "data" / f"{split}-00000-of-00001.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         records = [r.model_dump(mode="json") for r in rows]
         if records:
-            Dataset.from_list(records).to_parquet(str(path))
+            datasets.Dataset.from_list(records).to_parquet(str(path))
         else:
             path.unlink(missing_ok=True)
     write_atomic(hf_dir / "README.md", dataset_card(examples, settings, stats))

@@ -1,0 +1,113 @@
+import datetime as dt
+import json
+
+import datasets
+
+from autoscholar.audit import audit, collect
+from autoscholar.config import Settings
+from autoscholar.publish import assign_splits, natural_key, publish
+from autoscholar.records import (BibEntry, CitationContext, DroppedAnswer, Example, MatchedQuery,
+                                 Query, ResolvedAnswer, SourceMeta)
+from autoscholar.runner import read_jsonl
+
+
+def matched(paper: str, n: int, question: str, ids: list[str]) -> MatchedQuery:
+    refs = [BibEntry(key=f"r{i}", raw=f"Ref <b>{i}</b> raw", title=f"T{i}") for i in range(3)]
+    ctx = CitationContext(
+        context_id=f"{paper}:{n}",
+        source=SourceMeta(paper_id=paper, title=f"Paper {paper}", venue="demo", year=2021,
+                          published=dt.date(2021, 3, 4)),
+        section="Related Work", sentences=[f"Sentence {n} \\cite{{r0,r1}}."], refs=refs)
+    q = Query(query_id=f"{ctx.context_id}:0", context=ctx, question=question,
+              answer_keys=[f"r{i}" for i in range(len(ids))], generator="offline-template",
+              prompt_version="offline_v1")
+    answers = [ResolvedAnswer(key=f"r{i}", raw=f"raw {i}", arxiv_id=a, title=f"Title of {a}",
+                              method="fuzzy-title", score=93.5) for i, a in enumerate(ids)]
+    dropped = [] if ids else [DroppedAnswer(key="r0", raw="raw 0", reason="not-on-arxiv")]
+    return MatchedQuery(query=q, answers=answers, dropped=dropped)
+
+
+def write_match(run_dir, rows):
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "match.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in rows))
+
+
+WORDS = ("retrieval augmented generation contrastive pretraining graph neural networks sparse "
+         "attention diffusion sampling reinforcement learning from feedback protein folding "
+         "speech recognition code synthesis federated optimisation adversarial robustness "
+         "image segmentation knowledge distillation tabular forecasting causal discovery "
+         "mixture experts").split()
+
+
+def corpus():
+    rows = []
+    for p in range(6):
+        for n in range(12):
+            i = p * 12 + n
+            topic = " ".join((WORDS[i % 33], WORDS[(i * 7 + 1) % 31], WORDS[(i * 5 + 2) % 29]))
+            rows.append(matched(f"paper{p}", n, f"Which papers study {topic}?",
+                                [f"2101.{p:02d}{n:03d}"]))
+    rows.append(matched("paper0", 99, "Which papers study nothing on arXiv?", []))
+    again = rows[15].query.question.replace("?", " ?")  # paper1, a near-duplicate of its own
+    rows.append(matched("paper1", 98, again, ["2101.01003"]))
+    return rows
+
+
+def test_publish_splits_by_paper_numbers_qids_and_drops(tmp_path):
+    rows = corpus()
+    write_match(tmp_path, rows)
+    stats = publish(tmp_path, Settings())
+    assert stats.rejects == {"no-answer-on-arxiv": 1, "near-duplicate": 1}
+    assert sum(stats.examples.values()) == 72
+    assert stats.papers == {"train": 4, "dev": 1, "test": 1}
+    seen_papers = {}
+    for split in ("train", "dev", "test"):
+        examples = list(read_jsonl(tmp_path / "dataset" / f"{split}.jsonl", Example))
+        assert [e.qid for e in examples] == [f"AutoScholarQuery_{split}_{i}"
+                                             for i in range(len(examples))]
+        for e in examples:
+            assert seen_papers.setdefault(e.source_meta.paper_id, split) == split
+            assert e.source_meta.published_time == "20210304"
+            assert len(e.answer) == len(e.answer_arxiv_id) == len(e.answer_provenance)
+            assert e.answer == [f"Title of {a}" for a in e.answer_arxiv_id]
+    hf = datasets.load_dataset("parquet", data_files={
+        s: str(tmp_path / "dataset" / "hf" / "data" / f"{s}-00000-of-00001.parquet")
+        for s in ("train", "dev", "test")})
+    assert hf["train"].num_rows == stats.examples["train"]
+    assert hf["test"][0]["answer_arxiv_id"][0].startswith("2101.")
+    card = (tmp_path / "dataset" / "hf" / "README.md").read_text()
+    assert card.startswith("---\nconfigs:") and "| train |" in card
+
+
+def test_publish_is_deterministic_whatever_the_input_order(tmp_path):
+    rows = corpus()
+    write_match(tmp_path / "a", rows)
+    write_match(tmp_path / "b", list(reversed(rows)))
+    publish(tmp_path / "a", Settings())
+    publish(tmp_path / "b", Settings())
+    for name in ("train.jsonl", "dev.jsonl", "test.jsonl",
+                 "hf/data/train-00000-of-00001.parquet"):
+        assert (tmp_path / "a" / "dataset" / name).read_bytes() == \
+            (tmp_path / "b" / "dataset" / name).read_bytes()
+
+
+def test_splits_are_by_seeded_paper_hash():
+    ids = [f"p{i}" for i in range(40)]
+    split = assign_splits(ids, Settings())
+    assert sorted(split.values()).count("test") == 4 and sorted(split.values()).count("dev") == 4
+    assert split == assign_splits(list(reversed(ids)), Settings())
+    assert split != assign_splits(ids, Settings(split_seed="other"))
+    assert natural_key("d:10:1") > natural_key("d:9:0")
+
+
+def test_audit_report_escapes_text_and_shows_numbers(tmp_path):
+    write_match(tmp_path, corpus())
+    publish(tmp_path, Settings())
+    report = audit(tmp_path).read_text()
+    assert "Ref <b>" not in report and "Ref &lt;b&gt;0&lt;/b&gt; raw" in report
+    assert report.count("data:image/png;base64,") == 3
+    numbers = collect(tmp_path)
+    assert numbers["match_methods"] == {"fuzzy-title": 73}
+    assert numbers["rejects"]["publish"] == {"near-duplicate": 1, "no-answer-on-arxiv": 1}
+    saved = json.loads((tmp_path / "audit" / "numbers.json").read_text())
+    assert saved["examples"] == numbers["examples"]
