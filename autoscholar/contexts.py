@@ -16,8 +16,15 @@ def normalize_heading(title: str) -> str:
     return re.sub(r"\s+", " ", title).strip()
 
 
-def is_target(title: str, targets: list[str]) -> bool:
-    return normalize_heading(title) in {normalize_heading(t) for t in targets}
+def is_target(heading: str, wanted: set[str]) -> bool:
+    """Exact heading, or a multi-word target inside a short heading ("Extended Related Work",
+    "Related Work and Discussion"); one-word targets such as "background" only match exactly."""
+    heading = normalize_heading(heading)
+    if heading in wanted:
+        return True
+    padded = f" {heading} "
+    return len(heading.split()) <= 6 and any(
+        " " in t and f" {t} " in padded for t in wanted)
 
 
 def find_target_sections(parsed: ParsedPaper, targets: list[str]) -> list[Section]:
@@ -26,7 +33,7 @@ def find_target_sections(parsed: ParsedPaper, targets: list[str]) -> list[Sectio
     found = []
     for section in parsed.sections:
         path = section.path or [section.title]
-        if any(normalize_heading(h) in wanted for h in path):
+        if any(is_target(h, wanted) for h in path):
             found.append(section)
     # "Background" is a target only when the paper has no Related Work proper: a paper with both
     # keeps its Related Work and leaves its (often tutorial) Background out.
@@ -36,7 +43,7 @@ def find_target_sections(parsed: ParsedPaper, targets: list[str]) -> list[Sectio
 
 def _only_background(section: Section, wanted: set[str]) -> bool:
     hits = [normalize_heading(h) for h in (section.path or [section.title])]
-    hits = [h for h in hits if h in wanted]
+    hits = [h for h in hits if is_target(h, wanted)]
     return bool(hits) and all(h == "background" for h in hits)
 
 

@@ -23,6 +23,17 @@ def test_heading_normalisation():
     assert normalize_heading("A.1 Prior Work") == "prior work"
 
 
+def test_variants_of_related_work_match_but_background_only_exactly():
+    from autoscholar.contexts import is_target
+    wanted = {normalize_heading(t) for t in DEFAULT_SECTIONS}
+    for heading in ("Extended Related Work", "C. Additional Related Works", "Related Work and "
+                    "Discussion", "LITERATURE REVIEW", "Background"):
+        assert is_target(heading, wanted), heading
+    for heading in ("Background on Transformers", "Experiments", "Work related to the method "
+                    "that we describe in this section at length"):
+        assert not is_target(heading, wanted), heading
+
+
 def test_subsections_stay_with_related_work_and_background_yields_to_it():
     secs = [
         Section(title="Introduction", number="1", path=["Introduction"]),

@@ -1,0 +1,114 @@
+"""A local stand-in for Grobid's REST API, for tests: real HTTP on 127.0.0.1, a random port.
+
+GET /api/isalive -> "true"; GET /api/health -> {"pool": {"maxActive": N}} when a pool is set;
+multipart POST /api/processFulltextDocument -> a TEI chosen by the uploaded file's name.
+A script per file name injects failures: a list of steps consumed one per request, each
+(status, body, delay_seconds), status 0 meaning "close the connection without answering";
+once the script is used up the TEI is served.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Step = tuple[int, str, float]
+
+
+class FakeGrobid:
+    def __init__(self, tei_by_name: dict[str, bytes], pool: int | None = None):
+        self.tei_by_name = tei_by_name
+        self.pool = pool
+        self.scripts: dict[str, list[Step]] = {}
+        self.requests: list[dict] = []  # one per processFulltextDocument call
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "FakeGrobid":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def calls(self, name: str) -> int:
+        return sum(1 for r in self.requests if r["filename"] == name)
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep test output clean
+                pass
+
+            def _send(self, status: int, body: bytes, ctype: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                if self.path.startswith("/api/isalive"):
+                    self._send(200, b"true", "text/plain")
+                elif self.path.startswith("/api/health") and fake.pool:
+                    body = json.dumps({"ready": True, "pool": {"maxActive": fake.pool}})
+                    self._send(200, body.encode(), "application/json")
+                else:
+                    self._send(404, b"not found", "text/plain")
+
+            def do_POST(self) -> None:
+                if not self.path.startswith("/api/processFulltextDocument"):
+                    self._send(404, b"not found", "text/plain")
+                    return
+                length = int(self.headers.get("Content-Length", 0))
+                raw = self.rfile.read(length)
+                head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
+                msg = BytesParser(policy=HTTP).parsebytes(head + raw)
+                fields, filename, pdf = {}, None, b""
+                for part in msg.iter_parts():
+                    name = part.get_param("name", header="content-disposition")
+                    if part.get_filename():
+                        filename, pdf = part.get_filename(), part.get_payload(decode=True)
+                    else:
+                        fields[name] = part.get_content().strip()
+                with fake._lock:
+                    fake.requests.append({"filename": filename, "fields": fields, "size": len(pdf),
+                                          "accept": self.headers.get("Accept")})
+                    script = fake.scripts.get(filename) or []
+                    step = script.pop(0) if script else None
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                try:
+                    if step is not None:
+                        status, body, delay = step
+                        time.sleep(delay)
+                        if status == 0:  # the server dies: close without an answer
+                            self.close_connection = True
+                            return
+                        try:
+                            self._send(status, body.encode(), "text/plain")
+                        except (BrokenPipeError, ConnectionResetError):
+                            pass  # the client gave up (timeout)
+                        return
+                    tei = fake.tei_by_name.get(filename)
+                    if tei is None:
+                        self._send(500, b"[PDFALTO_CONVERSION_FAILURE] no such test file", "text/plain")
+                    else:
+                        time.sleep(0.02)  # long enough for concurrent requests to overlap
+                        self._send(200, tei, "application/xml")
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
+
+        return Handler
