@@ -1,0 +1,166 @@
+"""End to end through the real `autoscholar` command, as a user runs it."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autoscholar.records import Example
+from autoscholar.runner import read_done, read_jsonl
+
+from openai_server import FakeOpenAI
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "autoscholar.cli"]
+
+
+def run(*args, env=None, check=True, cwd=None) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def dataset_bytes(run_dir: Path) -> dict[str, bytes]:
+    return {s: (run_dir / "dataset" / f"{s}.jsonl").read_bytes() for s in ("train", "dev", "test")}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("demo") / "run"
+    proc = run("build", "--venue", "demo", "--out", run_dir,
+               env={"AUTOSCHOLAR_LLM_API_KEY": "sk-NEVER-LOGGED"})
+    assert "dataset:" in proc.stdout
+    assert "sk-NEVER-LOGGED" not in proc.stdout + proc.stderr
+    return run_dir
+
+
+def test_help_explains_every_command():
+    top = run("--help").stdout
+    for command in ("build", "fetch", "parse", "contexts", "generate", "match", "publish",
+                    "audit", "arxiv-index", "resolve"):
+        assert command in top
+        assert run(*command.split(), "--help").returncode == 0
+    assert "--pdf-dir" in run("build", "--help").stdout
+
+
+def test_demo_build_publishes_correct_answers(demo_run):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from eval_demo import score
+
+    result = score(demo_run)
+    assert result["paper_pairs"]["precision"] == 1.0
+    assert result["paper_pairs"]["recall"] >= 0.9
+    assert result["sentence_pairs"]["precision"] == 1.0
+    assert result["papers_covered"] == result["papers_total"] == 4
+    assert result["leaks"] == [] and result["expected_drops_not_dropped"] == []
+    rows = [e for s in ("train", "dev", "test")
+            for e in read_jsonl(demo_run / "dataset" / f"{s}.jsonl", Example)]
+    assert rows and all(e.generator == "offline-template" for e in rows)
+    assert (demo_run / "audit" / "report.html").stat().st_size > 10_000
+    manifest = json.loads((demo_run / "manifest.json").read_text())
+    assert set(manifest["stages"]) == {"fetch", "parse", "contexts", "generate", "match",
+                                       "publish", "audit"}
+    assert manifest["settings"]["llm_api_key_set"] is True
+    assert all(len(sha) == 64 for sha in manifest["inputs"]["pdfs"].values())
+    for path in demo_run.rglob("*"):
+        if path.is_file() and path.suffix != ".pdf":
+            assert b"sk-NEVER-LOGGED" not in path.read_bytes(), path
+
+
+def test_rerun_redoes_nothing_and_stage_commands_work(demo_run):
+    before = dataset_bytes(demo_run)
+    proc = run("build", "--venue", "demo", "--out", demo_run)
+    assert "0 new inputs" in proc.stderr
+    assert dataset_bytes(demo_run) == before
+    run("publish", demo_run)
+    assert dataset_bytes(demo_run) == before
+
+
+def fake_llm_reply(body: dict) -> tuple[int, str]:
+    """A deterministic 'model': one query per cited key, read back from the prompt."""
+    time.sleep(0.1)
+    prompt = body["messages"][0]["content"]
+    keys = re.findall(r"^\[([^\]]+)\] ", prompt.split("Bibliography:")[-1], re.M)
+    queries = [{"question": f"Which papers are described by reference {k}?", "answer_keys": [k]}
+               for k in keys]
+    return 200, json.dumps({"queries": queries})
+
+
+def copies_of_demo(demo_run: Path, target: Path, n: int) -> Path:
+    target.mkdir()
+    for i in range(n):
+        for pdf in sorted((demo_run / "pdfs").glob("*.pdf")):
+            shutil.copy(pdf, target / f"c{i}-{pdf.name}")
+    return target
+
+
+def kill_when(args: list, run_dir: Path, stage: str, lines: int) -> None:
+    proc = subprocess.Popen([*CLI, *map(str, args), "--out", str(run_dir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    done = run_dir / f"{stage}.done"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if done.exists() and len(done.read_bytes().splitlines()) >= lines:
+            break
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole group: parser workers too
+    proc.wait()
+    assert not (run_dir / "dataset").exists(), "the build finished before the kill"
+
+
+def test_sigkill_mid_parse_then_rerun_is_byte_identical(tmp_path, demo_run):
+    pdfs = copies_of_demo(demo_run, tmp_path / "pdfs", 6)
+    args = ["build", "--venue", "local", "--pdf-dir", pdfs,
+            "--arxiv-index", ROOT / "data" / "demo_arxiv.jsonl"]
+    run(*args, "--out", tmp_path / "reference")
+    kill_when(args, tmp_path / "killed", "parse", 3)
+    run(*args, "--out", tmp_path / "killed")
+    assert dataset_bytes(tmp_path / "killed") == dataset_bytes(tmp_path / "reference")
+    assert read_done(tmp_path / "killed" / "parse.done") == \
+        read_done(tmp_path / "reference" / "parse.done")
+
+
+def test_sigkill_mid_llm_generation_never_pays_twice(tmp_path, demo_run):
+    # One copy: every context is distinct, so every request body is asked exactly once.
+    pdfs = copies_of_demo(demo_run, tmp_path / "pdfs", 1)
+    with FakeOpenAI(fake_llm_reply) as server:
+        args = ["build", "--venue", "local", "--pdf-dir", pdfs, "--llm", "fake-model",
+                "--llm-base-url", server.base_url,
+                "--arxiv-index", ROOT / "data" / "demo_arxiv.jsonl"]
+        run(*args, "--out", tmp_path / "reference")
+        paid_once = len(server.requests)
+        server.requests.clear()
+        kill_when(args, tmp_path / "killed", "generate", 3)
+        run(*args, "--out", tmp_path / "killed")
+        # Answers in flight at the kill are lost (at most one per concurrent call); every
+        # finished one was cached and is not asked again.
+        assert paid_once <= len(server.requests) <= paid_once + 4
+    assert dataset_bytes(tmp_path / "killed") == dataset_bytes(tmp_path / "reference")
+    rows = list(read_jsonl(tmp_path / "killed" / "dataset" / "train.jsonl", Example))
+    assert rows and rows[0].generator == "fake-model"
+
+
+def test_bad_input_is_one_clear_line(tmp_path):
+    bogus = tmp_path / "paper.pdf"
+    bogus.write_text("this is not a pdf")
+    proc = run("contexts", bogus, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = run("build", "--venue", "nowhere", check=False)
+    assert proc.returncode == 2 and "--venue must be one of" in proc.stderr
+    proc = run("build", "--venue", "local", "--pdf-dir", tmp_path / "missing", "--out",
+               tmp_path / "r", check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    proc = run("parse", tmp_path / "no-such-run", check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
