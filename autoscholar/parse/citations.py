@@ -1,0 +1,339 @@
+"""Citation callouts and sentences: text-level helpers shared by the PyMuPDF and Grobid backends.
+
+Public functions
+- ``find_numeric_callouts(text) -> list[Callout]``: ``[12]``, ``[3, 5-7]`` (ranges expanded).
+  Each ref is ``("", "12")``.
+- ``find_author_year_callouts(text) -> list[Callout]``: ``(Smith et al., 2020; Doe, 2019a)``,
+  ``Smith et al. (2020)``, ``Smith and Doe [2020]``, ``(Touvron et al., 2023a,b)``.
+  Each ref is ``(surname, year)`` with the year as printed, e.g. ``("Doe", "2019a")``.
+- ``find_callouts(text) -> list[Callout]``: both kinds, non-overlapping, sorted by start.
+- ``link_author_year(surname, year, bibliography) -> str | None``: the BibEntry.key of the entry
+  whose first author is ``surname`` and whose year is ``year`` (a/b suffix honoured).
+- ``link_numeric(label, bibliography, labels=None) -> str | None``: printed number -> key;
+  ``labels`` maps printed labels to keys (default: keys of the form ``ref<N>``).
+- ``cite_spans(text, bibliography, labels=None) -> list[CiteSpan]``: callouts of ``text`` linked
+  to the bibliography; callouts that link to nothing are left out (they are usually not
+  citations: "(CVPR 2020)", "[0, 1]").
+- ``split_sentences(text, cites) -> list[Sentence]``: abbreviation-aware ("et al.", "e.g.",
+  "Fig.", initials), never splits inside a callout; CiteSpan offsets are rebased per sentence.
+
+A ``Callout`` is ``(start, end, refs)``: character offsets into ``text`` and a list of
+``(surname, year)`` pairs, where numeric callouts use ``("", number)``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Mapping
+
+from autoscholar.records import BibEntry, CiteSpan, Sentence
+
+Callout = tuple[int, int, list[tuple[str, str]]]
+
+# ------------------------------------------------------------------ numeric
+
+_NUM_ITEM = r"\d{1,4}(?:\s*[-–—]\s*\d{1,4})?"
+_NUMERIC_RE = re.compile(rf"\[\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\]")
+_MAX_RANGE = 60  # "[1-1000]" is not a citation range
+
+
+def _expand_numbers(inner: str) -> list[str] | None:
+    out: list[str] = []
+    for part in re.split(r"\s*[,;]\s*", inner.strip()):
+        bounds = re.split(r"\s*[-–—]\s*", part)
+        if len(bounds) == 1:
+            out.append(str(int(bounds[0])))
+            continue
+        lo, hi = int(bounds[0]), int(bounds[1])
+        if hi < lo or hi - lo > _MAX_RANGE:
+            return None
+        out.extend(str(n) for n in range(lo, hi + 1))
+    return out
+
+
+def find_numeric_callouts(text: str) -> list[Callout]:
+    found: list[Callout] = []
+    for m in _NUMERIC_RE.finditer(text):
+        numbers = _expand_numbers(m.group(1))
+        if numbers and "0" not in numbers:
+            found.append((m.start(), m.end(), [("", n) for n in numbers]))
+    return found
+
+
+# ------------------------------------------------------------------ author-year
+
+_CAP = "A-ZÀ-ÖØ-ÞĀ-ſ"  # upper-case initial incl. Latin-1 / Latin Extended-A
+_PARTICLE = r"(?:[vV]an|[vV]on|[dD]er|[dD]en|[dD]e|[dD]el|[dD]ella|[dD]i|[dD]a|[dD]u|[lL]e|[lL]a|[dD]os|[dD]as|[tT]en|[tT]er|[bB]in|[aA]l|[eE]l|St\.)"
+_NAME = rf"(?<![\w'’\-])(?:{_PARTICLE}[\s\-]+)*[{_CAP}][\w'’\-]*[\w]"
+# later names in a list may have two words ("Yin, Wortman Vaughan, and Wallach"); the first may
+# not, or "As Smith" would read as one name
+_LATER = rf"{_NAME}(?:\s+[{_CAP}][\w'’\-]*\w(?=\s*,|\s+and\b|\s*&))?"
+_AUTHORS = (
+    rf"{_NAME}(?:\s+et\s+al\.?|(?:\s*,\s*{_LATER})*,?\s+(?:and|&)\s+{_LATER})?"
+)
+_YEAR = r"(?:19|20)\d\d[a-z]?(?:\s*,\s*[a-z](?![\w]))*"
+_YEARS = rf"{_YEAR}(?:\s*,\s*{_YEAR})*"
+_IN_PAREN_RE = re.compile(rf"({_AUTHORS})\s*,?\s*({_YEARS})(?![\d\w])")
+_NARRATIVE_RE = re.compile(rf"({_AUTHORS})(?:'s|’s)?\s*[\(\[]\s*({_YEARS})\s*[\)\]]")
+_GROUP_RE = re.compile(r"\(([^()]{4,600})\)|\[([^\[\]]{4,600})\]")
+_HAS_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+# Words that may stand beside citations inside one parenthesis without being content.
+_FILLER_RE = re.compile(
+    r"[\s,;.:]*(?:(?:e\.\s?g\.|i\.\s?e\.|see(?:\s+also)?|cf\.|also|and|for\s+example|"
+    r"for\s+instance|inter\s+alia|among\s+others|among\s+many\s+others|etc\.)[\s,;.:]*)*",
+    re.I,
+)
+_NOT_SURNAMES = {
+    "In", "See", "For", "The", "This", "That", "These", "Table", "Figure", "Fig", "Section",
+    "Sec", "Eq", "Appendix", "Chapter", "January", "February", "March", "April", "May",
+    "June", "July", "August", "September", "October", "November", "December", "Also", "And",
+}
+
+
+def _first_surname(authors: str) -> str:
+    """'Smith et al.' -> 'Smith'; 'van den Oord and Vinyals' -> 'van den Oord'."""
+    first = re.split(r"\s+et\s+al|\s*,\s*|\s+and\s+|\s*&\s*", authors.strip())[0]
+    return first.strip()
+
+
+def _split_years(years: str) -> list[str]:
+    """'2023a,b' -> ['2023a', '2023b']; '2018, 2019' -> ['2018', '2019']."""
+    out: list[str] = []
+    for part in re.split(r"\s*,\s*", years.strip()):
+        if re.fullmatch(r"(?:19|20)\d\d[a-z]?", part):
+            out.append(part)
+        elif re.fullmatch(r"[a-z]", part) and out:
+            out.append(out[-1][:4] + part)
+    return out
+
+
+def _refs(authors: str, years: str) -> list[tuple[str, str]]:
+    surname = _first_surname(authors)
+    if surname in _NOT_SURNAMES:
+        return []
+    return [(surname, y) for y in _split_years(years)]
+
+
+def find_author_year_callouts(text: str) -> list[Callout]:
+    found: list[Callout] = []
+    for g in _GROUP_RE.finditer(text):
+        inner = g.group(1) if g.group(1) is not None else g.group(2)
+        if not _HAS_YEAR_RE.search(inner):
+            continue
+        offset = g.start() + 1
+        matches = [m for m in _IN_PAREN_RE.finditer(inner) if _refs(m.group(1), m.group(2))]
+        if not matches:
+            continue
+        rest = "".join(
+            inner[a:b] for a, b in zip([0] + [m.end() for m in matches],
+                                       [m.start() for m in matches] + [len(inner)])
+        )
+        if _FILLER_RE.fullmatch(rest):
+            refs = [r for m in matches for r in _refs(m.group(1), m.group(2))]
+            found.append((g.start(), g.end(), refs))
+        else:  # "(BERT; Devlin et al., 2019)": keep the words, mark only the citations
+            for m in matches:
+                found.append((offset + m.start(), offset + m.end(), _refs(m.group(1), m.group(2))))
+    for m in _NARRATIVE_RE.finditer(text):
+        refs = _refs(m.group(1), m.group(2))
+        if refs:
+            found.append((m.start(), m.end(), refs))
+    return _non_overlapping(found)
+
+
+def _non_overlapping(found: list[Callout]) -> list[Callout]:
+    """Keep the earliest-starting, then longest, callout where callouts overlap."""
+    found.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+    out: list[Callout] = []
+    for c in found:
+        if out and c[0] < out[-1][1]:
+            continue
+        out.append(c)
+    return out
+
+
+def find_callouts(text: str) -> list[Callout]:
+    return _non_overlapping(find_numeric_callouts(text) + find_author_year_callouts(text))
+
+
+# ------------------------------------------------------------------ linking
+
+
+def fold(s: str) -> str:
+    """Lower-case ASCII letters only: 'Müller-Ávila' -> 'mulleravila'."""
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(ch for ch in s.lower() if "a" <= ch <= "z")
+
+
+def _entry_surnames(entry: BibEntry) -> list[str]:
+    names = []
+    for a in entry.authors:
+        a = a.strip()
+        if "," in a:  # "Smith, J." -> Smith
+            names.append(fold(a.split(",")[0]))
+        elif a:
+            names.append(fold(a.split()[-1]))
+            names.append(fold(a))  # multi-word surnames: "van den Oord" in "Aaron van den Oord"
+    return names
+
+
+def _raw_head(entry: BibEntry) -> str:
+    """The author part of the raw entry: everything before the first year."""
+    m = _HAS_YEAR_RE.search(entry.raw)
+    return entry.raw[: m.start()] if m else entry.raw[:120]
+
+
+_PREPARED: list = [None, None]  # [bibliography list, its prepared form]: one-entry cache
+
+
+def _prepared(bibliography: list[BibEntry]) -> list[tuple[BibEntry, str | None, str, list[str]]]:
+    """Per entry: year as text, folded author part of the raw entry, folded surnames."""
+    if _PREPARED[0] is not bibliography or len(_PREPARED[1]) != len(bibliography):
+        _PREPARED[0] = bibliography
+        _PREPARED[1] = [(e, str(e.year) if e.year is not None else None, fold(_raw_head(e)),
+                         _entry_surnames(e)) for e in bibliography]
+    return _PREPARED[1]
+
+
+def link_author_year(surname: str, year: str, bibliography: list[BibEntry]) -> str | None:
+    """Key of the entry by first author ``surname`` in ``year`` ("2019a" picks among same-year
+    entries of that author by the printed suffix, else by order)."""
+    want = fold(surname)
+    if not want:
+        return None
+    digits, suffix = year[:4], year[4:]
+    scored: list[tuple[int, int, BibEntry]] = []
+    for i, (e, y, head, names) in enumerate(_prepared(bibliography)):
+        if y is not None and y != digits:
+            continue
+        if y is None and digits not in e.raw:
+            continue
+        if names and names[0] == want or head.startswith(want):
+            score = 3
+        elif names and want in names[:2]:
+            score = 2
+        elif want in head[: len(want) + 40]:
+            score = 1
+        else:
+            continue
+        scored.append((score, i, e))
+    if not scored:
+        return None
+    best = max(s for s, _, _ in scored)
+    cands = [e for s, _, e in sorted(scored, key=lambda t: t[1]) if s == best]
+    if len(cands) == 1:
+        return cands[0].key
+    if suffix:
+        printed = [e for e in cands if re.search(rf"{digits}{suffix}(?![a-z])", e.raw)]
+        if len(printed) == 1:
+            return printed[0].key
+        idx = ord(suffix) - ord("a")
+        if 0 <= idx < len(cands):
+            return cands[idx].key
+        return None
+    # same author and year, no suffix printed: prefer an entry without a suffix
+    plain = [e for e in cands if not re.search(rf"{digits}[a-z](?![a-z])", e.raw)]
+    return (plain or cands)[0].key
+
+
+def default_labels(bibliography: list[BibEntry]) -> dict[str, str]:
+    """Printed numeric label -> key, for keys of the form ``ref<N>``."""
+    out = {}
+    for e in bibliography:
+        m = re.fullmatch(r"ref(\d+)", e.key)
+        if m:
+            out[m.group(1)] = e.key
+    return out
+
+
+def link_numeric(label: str, bibliography: list[BibEntry],
+                 labels: Mapping[str, str] | None = None) -> str | None:
+    labels = default_labels(bibliography) if labels is None else labels
+    return labels.get(str(int(label)) if label.isdigit() else label)
+
+
+def cite_spans(text: str, bibliography: list[BibEntry],
+               labels: Mapping[str, str] | None = None) -> list[CiteSpan]:
+    labels = default_labels(bibliography) if labels is None else labels
+    spans: list[CiteSpan] = []
+    for start, end, refs in find_callouts(text):
+        keys: list[str] = []
+        for surname, value in refs:
+            key = (link_numeric(value, bibliography, labels) if not surname
+                   else link_author_year(surname, value, bibliography))
+            if key and key not in keys:
+                keys.append(key)
+        if not keys and len(refs) == 1 and refs[0][0]:
+            # "PubMed Central, Saier and Färber (2019)": the name list swallowed a word before
+            # the real first author; try the later names and start the span there
+            head = text[start:end]
+            for m in re.finditer(rf",\s*({_NAME})", head):
+                key = link_author_year(m.group(1), refs[0][1], bibliography)
+                if key:
+                    keys, start = [key], start + m.start(1)
+                    break
+        if keys:
+            spans.append(CiteSpan(start=start, end=end, text=text[start:end], keys=keys))
+    return spans
+
+
+# ------------------------------------------------------------------ sentences
+
+_ABBREVIATIONS = {
+    "al", "e.g", "i.e", "eg", "ie", "fig", "figs", "eq", "eqs", "sec", "secs", "tab", "vs",
+    "cf", "resp", "approx", "no", "nos", "vol", "pp", "p", "dr", "mr", "mrs", "ms", "prof",
+    "st", "ch", "chap", "ref", "refs", "alg", "def", "thm", "lem", "prop", "cor", "app",
+    "appx", "et", "ca", "viz", "incl", "esp", "w.r.t", "a.k.a", "approx", "jr", "sr", "inc",
+    "ltd", "co", "corp", "dept", "univ", "u.s", "u.k", "max", "min", "avg", "std", "est",
+    "sect", "equ", "eqn", "eqns", "tbl", "figure", "table", "section", "cp", "ed", "eds",
+}
+_END_RE = re.compile(r"[.?!]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Þ])")
+
+
+_LAST_WORD = re.compile(r"([\w.\-]+)$")
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    m = _LAST_WORD.search(text[max(0, dot - 40):dot])
+    if not m:
+        return False
+    word = m.group(1)
+    low = word.lower().strip(".")
+    if low in _ABBREVIATIONS:
+        return True
+    if re.fullmatch(r"[A-Z]", word):  # an initial: "J. Smith"
+        return True
+    if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word):  # "U.S", "e.g" forms
+        return True
+    return False
+
+
+def split_sentences(text: str, cites: list[CiteSpan]) -> list[Sentence]:
+    """Split a paragraph into sentences, carrying its CiteSpans (offsets into ``text``)."""
+    inside = [(c.start, c.end) for c in cites]
+    cuts = [0]
+    for m in _END_RE.finditer(text):
+        end = m.end()
+        if any(a < m.start() < b or a < end < b for a, b in inside):
+            continue
+        if _is_abbreviation(text, m.start()):
+            continue
+        cuts.append(end)
+    cuts.append(len(text))
+    out: list[Sentence] = []
+    for a, b in zip(cuts, cuts[1:]):
+        seg = text[a:b]
+        lead = len(seg) - len(seg.lstrip())
+        body = seg.strip()
+        if not body:
+            continue
+        s0 = a + lead
+        own = [
+            CiteSpan(start=c.start - s0, end=c.end - s0, text=c.text, keys=list(c.keys))
+            for c in cites if a <= c.start and c.end <= b
+        ]
+        out.append(Sentence(text=body, cites=own))
+    return out

@@ -1,0 +1,98 @@
+"""Throughput of the PyMuPDF backend against plain ``page.get_text()`` on the same PDFs, same run.
+
+    python scripts/bench_parse.py [--data ../shared/data] [--repeat 3]
+
+Rows: plain extraction and parse_pdf on one process (best of --repeat), both on all cores
+(a process pool over the files), and parse_isolated (the worker pool the parse stage uses).
+The ratio column is throughput relative to plain extraction in the same mode; the target is
+>= 0.40 on one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pymupdf
+
+from autoscholar.parse.pdf import parse_pdf
+from autoscholar.parse.pool import parse_isolated
+from autoscholar.records import Paper
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def plain(path: str) -> int:
+    with pymupdf.open(path) as doc:
+        for page in doc:
+            page.get_text()
+        return doc.page_count
+
+
+def ours(path: str) -> int:
+    parsed = parse_pdf(Paper(paper_id=Path(path).stem, venue="local"), Path(path))
+    return len(parsed.sections)
+
+
+def _serial(fn, files: list[str], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for f in files:
+            fn(f)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def _parallel(fn, files: list[str], workers: int) -> float:
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(fn, files[:workers]))  # warm the workers up: imports are not throughput
+        t = time.perf_counter()
+        list(pool.map(fn, files))
+        return time.perf_counter() - t
+
+
+def _isolated(files: list[str], workers: int) -> float:
+    items = [(Paper(paper_id=Path(f).stem, venue="local"), Path(f)) for f in files]
+    t = time.perf_counter()
+    for _paper, out in parse_isolated(items, workers=workers, timeout=300, memory_mb=4096):
+        if not hasattr(out, "sections"):
+            print(f"  {_paper.paper_id}: {out}", file=sys.stderr)
+    return time.perf_counter() - t
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    files = [str(p) for p in sorted((args.data / "pdf").glob("*.pdf"))]
+    if not files:
+        print(f"no PDFs under {args.data / 'pdf'}", file=sys.stderr)
+        return 2
+    pages = sum(plain(f) for f in files)  # also warms the OS file cache
+    cores = os.cpu_count() or 1
+    rows = []
+    t_plain = _serial(plain, files, args.repeat)
+    t_ours = _serial(ours, files, args.repeat)
+    rows.append(("plain get_text(), 1 process", t_plain, t_plain))
+    rows.append(("parse_pdf, 1 process", t_ours, t_plain))
+    if cores > 1:
+        tp = _parallel(plain, files, cores)
+        rows.append((f"plain get_text(), {cores} processes", tp, tp))
+        rows.append((f"parse_pdf, {cores} processes", _parallel(ours, files, cores), tp))
+        rows.append((f"parse_isolated, {cores} workers (incl. start-up)", _isolated(files, cores), tp))
+    print(f"{len(files)} PDFs, {pages} pages, {cores} cores\n")
+    print("| mode | seconds | pages/s | PDFs/s | vs plain |")
+    print("|---|---|---|---|---|")
+    for name, t, base in rows:
+        print(f"| {name} | {t:.2f} | {pages / t:.0f} | {len(files) / t:.1f} | {base / t:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

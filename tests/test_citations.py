@@ -1,0 +1,113 @@
+"""Callout finding, linking and sentence splitting (shared by the PyMuPDF and TEI readers)."""
+
+from autoscholar.parse.citations import (
+    cite_spans,
+    find_author_year_callouts,
+    find_callouts,
+    find_numeric_callouts,
+    link_author_year,
+    link_numeric,
+    split_sentences,
+)
+from autoscholar.records import BibEntry
+
+
+def _e(key, raw, authors, year):
+    return BibEntry(key=key, raw=raw, authors=authors, year=year)
+
+
+BIB = [
+    _e("smith2020", "John Smith, Ann Lee, and Bo Doe. 2020. A study.", ["John Smith", "Ann Lee"], 2020),
+    _e("doe2019a", "Doe, J. (2019a). First.", ["Doe, J."], 2019),
+    _e("doe2019b", "Doe, J. (2019b). Second.", ["Doe, J."], 2019),
+    _e("oord2017", "Aaron van den Oord and Oriol Vinyals. 2017. VQ.", ["Aaron van den Oord"], 2017),
+    _e("muller2021", "Jörg Müller. 2021. Umlauts.", ["Jörg Müller"], 2021),
+    _e("lee2020", "Ann Lee. 2020. Other.", ["Ann Lee"], 2020),
+]
+
+
+def test_numeric_callouts_expand_ranges():
+    assert find_numeric_callouts("see [12] and [3, 5-7] or [2–4]") == [
+        (4, 8, [("", "12")]),
+        (13, 21, [("", "3"), ("", "5"), ("", "6"), ("", "7")]),
+        (25, 30, [("", "2"), ("", "3"), ("", "4")]),
+    ]
+
+
+def test_numeric_callouts_reject_intervals_and_huge_ranges():
+    assert find_numeric_callouts("x in [0, 1] and [1-500]") == []
+
+
+def test_author_year_forms():
+    text = ("Prior work (Smith et al., 2020; Doe, 2019a) and Smith and Lee (2020) and "
+            "Smith et al. [2020] and (Touvron et al., 2023a,b) and (e.g., Doe 2019b).")
+    found = [(text[a:b], refs) for a, b, refs in find_author_year_callouts(text)]
+    assert found == [
+        ("(Smith et al., 2020; Doe, 2019a)", [("Smith", "2020"), ("Doe", "2019a")]),
+        ("Smith and Lee (2020)", [("Smith", "2020")]),
+        ("Smith et al. [2020]", [("Smith", "2020")]),
+        ("(Touvron et al., 2023a,b)", [("Touvron", "2023a"), ("Touvron", "2023b")]),
+        ("(e.g., Doe 2019b)", [("Doe", "2019b")]),
+    ]
+
+
+def test_words_in_parentheses_are_kept_apart_from_citations():
+    text = "a model (BERT; Doe, 2019a) and the year (CVPR 2020)"
+    found = [text[a:b] for a, b, _ in find_callouts(text)]
+    assert found == ["Doe, 2019a", "(CVPR 2020)"]  # CVPR is found but links to nothing below
+    assert [c.text for c in cite_spans(text, BIB)] == ["Doe, 2019a"]
+
+
+def test_particles_need_a_word_boundary():
+    text = "while Guo et al. (2025) did, van den Oord and Vinyals (2017) did too"
+    assert [r for _, _, r in find_author_year_callouts(text)] == [
+        [("Guo", "2025")], [("van den Oord", "2017")]]
+
+
+def test_link_author_year_suffix_accents_and_first_author():
+    assert link_author_year("Doe", "2019a", BIB) == "doe2019a"
+    assert link_author_year("Doe", "2019b", BIB) == "doe2019b"
+    assert link_author_year("van den Oord", "2017", BIB) == "oord2017"
+    assert link_author_year("Muller", "2021", BIB) == "muller2021"
+    # Lee is second author of smith2020 but first author of lee2020
+    assert link_author_year("Lee", "2020", BIB) == "lee2020"
+    assert link_author_year("Nobody", "2020", BIB) is None
+    assert link_author_year("Smith", "2018", BIB) is None
+
+
+def test_link_numeric_uses_printed_labels():
+    bib = [BibEntry(key="ref1", raw="x"), BibEntry(key="ref2", raw="y")]
+    assert link_numeric("2", bib) == "ref2"
+    assert link_numeric("3", bib) is None
+    assert link_numeric("1", bib, labels={"1": "b0"}) == "b0"
+
+
+def test_split_sentences_abbreviations_and_callouts():
+    text = ("Smith et al. (2020) proposed it, e.g. for parsing. Fig. 2 shows J. Doe's result "
+            "(Doe, 2019a). It works [1]. Next one.")
+    bib = BIB + [BibEntry(key="ref1", raw="r")]
+    sents = split_sentences(text, cite_spans(text, bib))
+    assert [s.text for s in sents] == [
+        "Smith et al. (2020) proposed it, e.g. for parsing.",
+        "Fig. 2 shows J. Doe's result (Doe, 2019a).",
+        "It works [1].",
+        "Next one.",
+    ]
+    for s in sents:  # offsets are rebased onto each sentence
+        for c in s.cites:
+            assert s.text[c.start:c.end] == c.text
+    assert [c.keys for c in sents[1].cites] == [["doe2019a"]]
+
+
+def test_split_never_inside_a_callout():
+    text = "As shown (Smith et al., 2020. Doe, 2019a) here. Then more."
+    spans = cite_spans(text, BIB)
+    assert [s.text for s in split_sentences(text, spans)] == [
+        "As shown (Smith et al., 2020. Doe, 2019a) here.", "Then more."]
+
+
+def test_name_list_that_swallowed_a_word_is_retried_from_the_real_first_author():
+    bib = [BibEntry(key="saier2019", raw="Tarek Saier and Michael Färber. 2019. B.",
+                    authors=["Tarek Saier"], year=2019)]
+    text = "built from PubMed Central, Saier and Färber (2019) introduce it."
+    assert [(c.text, c.keys) for c in cite_spans(text, bib)] == [("Saier and Färber (2019)", ["saier2019"])]

@@ -1,0 +1,437 @@
+"""PyMuPDF backend: PDFs laid out by PyMuPDF from text written here, bad input, real papers."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from autoscholar.config import DEFAULT_SECTIONS
+from autoscholar.contexts import find_target_sections
+from autoscholar.errors import ParseError
+from autoscholar.parse import pdf
+from autoscholar.parse.pdf import parse_pdf
+from autoscholar.parse.pool import parse_isolated
+from autoscholar.records import Paper, ParsedPaper
+
+PAPER = Paper(paper_id="t", venue="local")
+
+
+def _lines(page, x, y, lines, size=10.0, font="helv", lead=None):
+    lead = lead or size * 1.25
+    for text in lines:
+        page.insert_text((x, y), text, fontname=font, fontsize=size)
+        y += lead
+    return y
+
+
+def one_column_numeric(path: Path) -> Path:
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    _lines(p, 72, 30, ["Preprint. Under review at TEST 2026."], size=8)
+    y = _lines(p, 150, 80, ["A Study of Parsing Scientific Papers"], size=16, font="hebo")
+    y = _lines(p, 260, y + 6, ["Jane Roe, Test University"], size=11)
+    y = _lines(p, 72, y + 14, ["Abstract"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, [
+        "We study how documents are parsed into sections and citations, and we",
+        "find that careful layout analysis matters a great deal for quality.",
+    ])
+    y = _lines(p, 72, y + 12, ["1   Introduction"], size=12, font="hebo")
+    body_start = y + 4
+    y = _lines(p, 72, body_start, [
+        "Scientific parsing has a long history [1]. Many systems exist and they",
+        "are compared on benchmarks [2, 3]. Here we find that the layout of a docu-",
+        "ment matters, e.g. for the order of columns, as Fig. 1 shows.",
+    ])
+    y = _lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    y = _lines(p, 72, y + 6, ["2.1   Dense Retrieval"], size=10.5, font="hebo")
+    y = _lines(p, 72, y + 4, [
+        "Dense retrieval was studied by many authors [1, 2]. Later work [3-5]",
+        "improved it with hard negatives and larger batches. J. Smith et al. also",
+        "looked at distillation [4].",
+    ])
+    # review-copy line numbers in the left margin
+    for i, yy in enumerate(range(int(body_start), int(y), 12)):
+        p.insert_text((40, yy), str(i + 1), fontname="helv", fontsize=7)
+    _lines(p, 300, 760, ["1"], size=9)
+    p = doc.new_page(width=612, height=792)
+    _lines(p, 72, 30, ["Preprint. Under review at TEST 2026."], size=8)
+    y = _lines(p, 72, 80, ["2.2   Sparse Retrieval"], size=10.5, font="hebo")
+    y = _lines(p, 72, y + 4, [
+        "Sparse methods remain strong baselines [5]. They are fast and simple to",
+        "deploy in practice.",
+    ])
+    y = _lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
+    method = "Our method reads the PDF twice and writes the result once."
+    y = _lines(p, 72, y + 4, [method])
+    # a footnote mark (superscript) and its footnote in small print
+    p.insert_text((72 + pymupdf.get_text_length(method, fontname="helv", fontsize=10), y - 12.5 - 3.5),
+                  "2", fontname="helv", fontsize=6.5)
+    _lines(p, 72, 740, ["2 Code at https://example.org/parser."], size=7.5)
+    y = _lines(p, 72, y + 12, ["References"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, [
+        "[1] A. Smith and B. Jones. Dense passage retrieval for testing. In Proc. of",
+        "     TEST, 2020. arXiv:2004.12345v2.",
+        "[2] C. Doe. A survey of parsers. Journal of Tests, 12(3):1-10, 2019.",
+        "     doi:10.1000/jt.2019.42.",
+        "[3] D. Lee, E. Kim, and F. Park. Hard negatives for dense retrieval. In",
+        "     Proceedings of RET, 2021.",
+        "[4] G. Smith. Distilling retrievers. arXiv preprint arXiv:2101.00001, 2021.",
+        "[5] H. Robertson. The probabilistic relevance framework. Foundations and",
+        "     Trends in IR, 2009.",
+    ], size=9)
+    _lines(p, 300, 760, ["2"], size=9)
+    doc.save(path)
+    return path
+
+
+def two_column_author_year(path: Path) -> Path:
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    _lines(p, 170, 70, ["Parsing Two Columns Correctly"], size=15, font="hebo")
+    left, right = 50, 317
+    y = _lines(p, left, 120, ["1   INTRODUCTION"], size=11, font="hebo")
+    y = _lines(p, left, y + 4, [
+        "Reading order matters for two-column",
+        "papers (Smith et al., 2020; Doe, 2019a).",
+        "We parse them with a layout model.",
+    ], size=9)
+    y = _lines(p, left, y + 10, ["2   RELATED WORK"], size=11, font="hebo")
+    y = _lines(p, left, y + 4, [
+        "Lee and Kim (2018) proposed column",
+        "detection. Earlier systems used rules",
+        "(Doe, 2019b). This sentence continues",
+    ], size=9)
+    y = _lines(p, right, 120, [
+        "into the right column without a break,",
+        "as noted by Smith et al. [2020].",
+    ], size=9)
+    y = _lines(p, right, y + 10, ["2.1   Neural Parsers"], size=9.5, font="hebo")
+    y = _lines(p, right, y + 4, [
+        "Neural parsers learn layouts (van der",
+        "Berg and Lee, 2021) from many pages.",
+    ], size=9)
+    y = _lines(p, right, y + 10, ["3   METHOD"], size=11, font="hebo")
+    y = _lines(p, right, y + 4, ["We combine both ideas in one tool."], size=9)
+    y = _lines(p, right, y + 10, ["REFERENCES"], size=11, font="hebo")
+    entries = [
+        ["Jane Doe. 2019a. A rule-based parser for", "documents. In Proc. of DOC."],
+        ["Jane Doe. 2019b. Rules for reading order.", "Journal of Layout, 3:1-9."],
+        ["Minh Lee and Ann Kim. 2018. Column", "detection in scanned papers. In ICDAR."],
+        ["John Smith, Ann Kim, and Bo Wu. 2020.", "Learning to read papers. arXiv preprint",
+         "arXiv:2001.01234."],
+        ["Piet van der Berg and Minh Lee. 2021.", "Neural layout parsers. In CVPR."],
+    ]
+    for entry in entries:
+        y = _lines(p, right, y + 2, entry[:1], size=8.5)
+        y = _lines(p, right + 10, y, entry[1:], size=8.5)
+    doc.save(path)
+    return path
+
+
+def superscript_numeric(path: Path) -> Path:
+    """Nature style: superscript callouts, a "1." numbered list."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+
+    def say(y, parts):
+        x = 72
+        for text, sup in parts:
+            size = 6.5 if sup else 10
+            p.insert_text((x, y - (3.5 if sup else 0)), text, fontname="helv", fontsize=size)
+            x += pymupdf.get_text_length(text, fontname="helv", fontsize=size)
+
+    _lines(p, 72, 80, ["Introduction"], size=12, font="hebo")
+    say(100, [("Transformers changed language modelling", False), ("1,3", True),
+              (" and vision", False), ("2", True), (".", False)])
+    say(112, [("Retrieval helps as well", False), ("4-6", True), (". Older work used trees", False),
+              ("7", True), (".", False)])
+    _lines(p, 72, 140, ["Related Work"], size=12, font="hebo")
+    say(160, [("Sparse models came first", False), ("2", True), (" and dense ones later", False),
+              ("5", True), (".", False)])
+    _lines(p, 72, 190, ["References"], size=12, font="hebo")
+    _lines(p, 72, 205, [f"{i}. Author{i} A. Title number {i}. J. Tests {i}, 1-2 (20{10 + i})."
+                        for i in range(1, 8)], size=9)
+    doc.save(path)
+    return path
+
+
+def test_superscript_callouts_become_citations(tmp_path):
+    parsed = parse_pdf(PAPER, superscript_numeric(tmp_path / "sup.pdf"))
+    assert [e.key for e in parsed.bibliography] == [f"ref{i}" for i in range(1, 8)]
+    cites = [(c.text, c.keys) for s in parsed.sections for p in s.paragraphs
+             for se in p.sentences for c in se.cites]
+    assert cites == [("[1,3]", ["ref1", "ref3"]), ("[2]", ["ref2"]), ("[4-6]", ["ref4", "ref5", "ref6"]),
+                     ("[7]", ["ref7"]), ("[2]", ["ref2"]), ("[5]", ["ref5"])]
+    rw = find_target_sections(parsed, DEFAULT_SECTIONS)
+    assert [se.text for p in rw[0].paragraphs for se in p.sentences] == [
+        "Sparse models came first[2] and dense ones later[5]."]
+
+
+def test_footnote_marks_and_footnotes_are_dropped(numeric):
+    # a bracket-style paper: the superscript "2" is a footnote mark, not callout [2]
+    assert _text(numeric, "Method") == "Our method reads the PDF twice and writes the result once."
+    for s in numeric.sections:
+        for p in s.paragraphs:
+            for se in p.sentences:
+                assert all(c.text.startswith("[") for c in se.cites)
+
+
+@pytest.fixture(scope="module")
+def numeric(tmp_path_factory) -> ParsedPaper:
+    return parse_pdf(PAPER, one_column_numeric(tmp_path_factory.mktemp("n") / "numeric.pdf"))
+
+
+@pytest.fixture(scope="module")
+def author_year(tmp_path_factory) -> ParsedPaper:
+    return parse_pdf(PAPER, two_column_author_year(tmp_path_factory.mktemp("a") / "ay.pdf"))
+
+
+def _text(parsed: ParsedPaper, title: str) -> str:
+    sec = next(s for s in parsed.sections if s.title == title)
+    return " ".join(se.text for p in sec.paragraphs for se in p.sentences)
+
+
+def test_numeric_sections_and_paths(numeric):
+    paths = [s.path for s in numeric.sections]
+    assert paths == [["Abstract"], ["Introduction"], ["Related Work"],
+                     ["Related Work", "Dense Retrieval"], ["Related Work", "Sparse Retrieval"],
+                     ["Method"]]
+    assert [s.number for s in numeric.sections] == [None, "1", "2", "2.1", "2.2", "3"]
+    rw = find_target_sections(numeric, DEFAULT_SECTIONS)
+    assert [s.title for s in rw] == ["Related Work", "Dense Retrieval", "Sparse Retrieval"]
+
+
+def test_numeric_text_is_clean(numeric):
+    intro = _text(numeric, "Introduction")
+    assert "we find that the layout of a document matters" in intro  # hyphenation repaired
+    assert "Preprint" not in intro and "Under review" not in intro  # running header dropped
+    for s in numeric.sections:  # margin line numbers dropped
+        for p in s.paragraphs:
+            assert not p.sentences[0].text[:2].strip().isdigit()
+
+
+def test_numeric_citations_linked(numeric):
+    dense = next(s for s in numeric.sections if s.title == "Dense Retrieval")
+    sents = [se for p in dense.paragraphs for se in p.sentences]
+    assert [se.text for se in sents] == [
+        "Dense retrieval was studied by many authors [1, 2].",
+        "Later work [3-5] improved it with hard negatives and larger batches.",
+        "J. Smith et al. also looked at distillation [4].",
+    ]
+    assert [c.keys for c in sents[0].cites] == [["ref1", "ref2"]]
+    assert [c.keys for c in sents[1].cites] == [["ref3", "ref4", "ref5"]]
+    c = sents[1].cites[0]
+    assert sents[1].text[c.start:c.end] == "[3-5]"
+
+
+def test_numeric_bibliography(numeric):
+    bib = {e.key: e for e in numeric.bibliography}
+    assert list(bib) == ["ref1", "ref2", "ref3", "ref4", "ref5"]
+    assert bib["ref1"].title == "Dense passage retrieval for testing"
+    assert bib["ref1"].arxiv_id == "2004.12345" and bib["ref1"].year == 2020
+    assert bib["ref2"].doi == "10.1000/jt.2019.42"
+    assert bib["ref3"].authors == ["D. Lee", "E. Kim", "F. Park"]
+    assert bib["ref4"].arxiv_id == "2101.00001"
+    assert bib["ref5"].year == 2009
+
+
+def test_two_column_reading_order_and_sections(author_year):
+    assert [s.path for s in author_year.sections] == [
+        ["Introduction"], ["Related Work"], ["Related Work", "Neural Parsers"], ["Method"]]
+    rw = _text(author_year, "Related Work")
+    # the sentence that runs from the left column into the right one is whole
+    assert "This sentence continues into the right column without a break, as noted by" in rw
+
+
+def test_author_year_citations_linked(author_year):
+    keys = {e.key for e in author_year.bibliography}
+    assert keys == {"doe2019a", "doe2019b", "lee2018", "smith2020", "vanderberg2021"}
+    cites = {}
+    for s in author_year.sections:
+        for p in s.paragraphs:
+            for se in p.sentences:
+                for c in se.cites:
+                    cites[c.text] = c.keys
+    assert cites["(Smith et al., 2020; Doe, 2019a)"] == ["smith2020", "doe2019a"]
+    assert cites["Lee and Kim (2018)"] == ["lee2018"]
+    assert cites["(Doe, 2019b)"] == ["doe2019b"]
+    assert cites["Smith et al. [2020]"] == ["smith2020"]
+    assert cites["(van der Berg and Lee, 2021)"] == ["vanderberg2021"]
+    bib = {e.key: e for e in author_year.bibliography}
+    assert bib["smith2020"].title == "Learning to read papers"
+    assert bib["smith2020"].arxiv_id == "2001.01234"
+
+
+def test_paper_without_headings_keeps_its_text(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    _lines(page, 72, 80, ["A memo without any section headings, cited as Smith [1] says.",
+                          "It still has enough text to count as a document, and more,",
+                          "and then some more words to pass the minimum of characters."])
+    _lines(page, 72, 150, ["References"], size=12, font="hebo")
+    _lines(page, 72, 170, ["[1] J. Smith. A paper. 2020.", "[2] K. Doe. Another one. 2021.",
+                           "[3] L. Roe. A third one. 2022."], size=9)
+    doc.save(tmp_path / "memo.pdf")
+    parsed = parse_pdf(PAPER, tmp_path / "memo.pdf")
+    assert [(s.title, s.path) for s in parsed.sections] == [("", [])]
+    sents = [se for p in parsed.sections[0].paragraphs for se in p.sentences]
+    assert sents[0].cites[0].keys == ["ref1"]
+
+
+def test_ligatures_and_spacing_accents_repaired():
+    from autoscholar.parse.layout import _line_from_spans
+
+    span = {"text": "ﬁnd the eﬀect of H¨ullermeier", "flags": 0, "size": 10.0, "font": "Times",
+            "origin": (0, 10), "bbox": (0, 0, 100, 10)}
+    assert _line_from_spans([span], 0, 0).text == "find the effect of Hüllermeier"
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def _bad(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / f"{kind}.pdf"
+    if kind == "empty-file":
+        path.write_bytes(b"")
+    elif kind == "not-a-pdf":
+        path.write_text("<html><body>404 Not Found</body></html>")
+    elif kind == "truncated":
+        good = one_column_numeric(tmp_path / "good.pdf").read_bytes()
+        path.write_bytes(good[: len(good) // 2])
+    elif kind == "corrupt":  # a PDF header and trailer around noise
+        path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 20 + b"\n%%EOF\n")
+    elif kind == "encrypted":
+        doc = pymupdf.open(one_column_numeric(tmp_path / "good.pdf"))
+        doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="secret", owner_pw="owner")
+    elif kind == "no-text":  # a scan: one page holding only an image
+        doc = pymupdf.open()
+        page = doc.new_page()
+        pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 200, 260), 0)
+        pix.clear_with(200)
+        page.insert_image(page.rect, pixmap=pix)
+        doc.save(path)
+    elif kind == "too-many-pages":
+        doc = pymupdf.open()
+        for _ in range(pdf.MAX_PAGES + 1):
+            doc.new_page()
+        doc.save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["empty-file", "not-a-pdf", "truncated", "corrupt", "encrypted",
+                                  "no-text", "too-many-pages"])
+def test_bad_input_is_a_parse_error_with_reason(tmp_path, kind):
+    with pytest.raises(ParseError) as err:
+        parse_pdf(PAPER, _bad(tmp_path, kind))
+    assert err.value.reason == kind
+    assert str(err.value).startswith(kind)
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.3, 0.7, 0.98])
+def test_truncated_anywhere_is_rejected(tmp_path, fraction):
+    good = one_column_numeric(tmp_path / "good.pdf").read_bytes()
+    path = tmp_path / "cut.pdf"
+    path.write_bytes(good[: int(len(good) * fraction)])
+    with pytest.raises(ParseError) as err:
+        parse_pdf(PAPER, path)
+    assert err.value.reason == "truncated"
+
+
+def test_owner_password_only_is_readable(tmp_path):
+    # permissions-only encryption (no user password) is common on publisher PDFs: still parse it
+    doc = pymupdf.open(one_column_numeric(tmp_path / "good.pdf"))
+    path = tmp_path / "owner.pdf"
+    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="owner",
+             permissions=pymupdf.PDF_PERM_PRINT)
+    assert [s.title for s in parse_pdf(PAPER, path).sections][:2] == ["Abstract", "Introduction"]
+
+
+# ------------------------------------------------------------------ worker pool
+
+def _hang(paper, path):
+    time.sleep(600)
+
+
+def _crash(paper, path):
+    os.kill(os.getpid(), 9)
+
+
+def _hog(paper, path):
+    return bytearray(4 * 1024**3)  # 4 GiB, over the address-space limit
+
+
+def _by_name(paper, path):
+    return {"hang": _hang, "crash": _crash, "hog": _hog}.get(paper.paper_id, pdf.parse_pdf)(paper, path)
+
+
+def test_pool_isolates_hangs_crashes_and_memory(tmp_path):
+    good = one_column_numeric(tmp_path / "good.pdf")
+    bad = _bad(tmp_path, "not-a-pdf")
+    items = [(Paper(paper_id=n, venue="local"), p) for n, p in
+             [("ok1", good), ("hang", good), ("crash", good), ("hog", good), ("bad", bad), ("ok2", good)]]
+    results = {paper.paper_id: out for paper, out in
+               parse_isolated(items, workers=2, timeout=8, memory_mb=1024, parse_fn=_by_name)}
+    assert set(results) == {"ok1", "hang", "crash", "hog", "bad", "ok2"}
+    assert isinstance(results["ok1"], ParsedPaper) and isinstance(results["ok2"], ParsedPaper)
+    assert results["ok2"].sections == results["ok1"].sections
+    assert results["hang"].reason == "timeout" and results["hang"].transient
+    assert not results["crash"].transient and not results["bad"].transient
+    assert results["crash"].reason == "worker-crashed"
+    assert results["hog"].reason == "out-of-memory"
+    assert results["bad"].reason == "not-a-pdf"
+
+
+def test_pool_close_kills_children(tmp_path):
+    import multiprocessing
+
+    good = one_column_numeric(tmp_path / "good.pdf")
+    items = [(Paper(paper_id=n, venue="local"), good) for n in ("ok", "hang", "hang")]
+    gen = parse_isolated(items, workers=3, timeout=300, memory_mb=1024, parse_fn=_by_name)
+    paper, out = next(gen)  # the good one finishes while two workers hang
+    assert paper.paper_id == "ok" and isinstance(out, ParsedPaper)
+    assert len([c for c in multiprocessing.active_children() if c.is_alive()]) == 3
+    gen.close()
+    assert not [c for c in multiprocessing.active_children() if c.is_alive()]
+
+
+# ------------------------------------------------------------------ real papers
+
+
+@pytest.mark.parametrize("stem,style", [
+    ("s2orc-doc2json__2020.acl-main.207", "author-year"),
+    ("mmda__e5910c027af0ee9c1901c57f6579d903aedee7f4", "numeric"),
+    ("OS-IA-Pipegrobid__paper_30", "numeric"),
+    ("OS-IA-Pipegrobid__paper_2", "author-year"),
+])
+def test_real_papers_related_work_found_and_linked(shared_data, stem, style):
+    parsed = parse_pdf(PAPER, shared_data / "pdf" / f"{stem}.pdf")
+    rw = find_target_sections(parsed, DEFAULT_SECTIONS)
+    assert rw and rw[0].path[0].lower().startswith("related work")
+    keys = {e.key for e in parsed.bibliography}
+    cites = [c for s in rw for p in s.paragraphs for se in p.sentences for c in se.cites]
+    assert len(cites) >= 8
+    assert all(set(c.keys) <= keys for c in cites)
+    if style == "numeric":
+        assert all(c.text.startswith("[") for c in cites)
+    else:
+        assert all(any(ch.isdigit() for ch in c.text) and not c.text.startswith("[") for c in cites)
+
+
+def test_real_specter_links_scibert(shared_data):
+    parsed = parse_pdf(PAPER, shared_data / "pdf" / "s2orc-doc2json__2020.acl-main.207.pdf")
+    bib = {e.key: e for e in parsed.bibliography}
+    cites = [c for s in parsed.sections for p in s.paragraphs for se in p.sentences
+             for c in se.cites if "Beltagy et al., 2019" in c.text]
+    assert len(cites) >= 3
+    for c in cites:
+        assert any("SciBERT" in (bib[k].title or "") for k in c.keys), c
+
+
+def test_all_real_pdfs_parse(shared_data):
+    for path in sorted((shared_data / "pdf").glob("*.pdf")):
+        parsed = parse_pdf(PAPER, path)
+        assert parsed.sections and parsed.bibliography, path.name
