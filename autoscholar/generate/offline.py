@@ -34,7 +34,10 @@ def _clean(sentence: str) -> str:
     text = re.sub(r"^(?:e\.g\.|i\.e\.|for example|for instance|in particular|similarly|"
                   r"moreover|however|further(?:more)?|in addition|also|recently),?\s+",
                   "", text, flags=re.I)
-    return text.rstrip(".").strip()
+    text = text.rstrip(".").strip()
+    # A callout that ended the sentence leaves its preposition dangling: "... field of".
+    return re.sub(r"(?:,?\s+(?:of|in|by|and|or|to|with|as|from|for|on|such as|see|e\.g\.))+$",
+                  "", text, flags=re.I)
 
 
 def question_for(sentence: str) -> str | None:
