@@ -1,0 +1,150 @@
+"""Optional online fallback (`--online`, off by default): the arXiv API for references the local
+index does not hold. One request per 3 s (arXiv's rule), every answer cached on disk, and the
+candidates it returns are judged by the same scoring and checks as the local matcher.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from lxml import etree
+
+from autoscholar.arxiv.match import Resolution, _judge, _prepare, _unresolved, resolve
+from autoscholar.arxiv.index import ArxivIndex
+from autoscholar.arxiv.normalize import (canonical_id, delatex, extract_arxiv_ids, fold, normalize_title,
+                                         surname)
+from autoscholar.errors import ServiceError
+from autoscholar.records import BibEntry
+
+API = "http://export.arxiv.org/api/query"
+MIN_INTERVAL = 3.0
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+class ArxivAPI:
+    """A small arXiv API client: rate-limited, cached by a hash of the request URL."""
+
+    def __init__(self, cache_dir: Path, base_url: str = API, min_interval: float = MIN_INTERVAL,
+                 timeout: float = 30.0, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.cache_dir = Path(cache_dir)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.base_url, self.min_interval, self.timeout = base_url, min_interval, timeout
+        self._clock, self._sleep = clock, sleep
+        self._last: float | None = None
+
+    def _get(self, params: dict[str, str]) -> bytes:
+        url = f"{self.base_url}?{urllib.parse.urlencode(params)}"
+        path = self.cache_dir / f"{hashlib.sha256(url.encode()).hexdigest()}.xml"
+        if path.is_file():
+            return path.read_bytes()
+        if self._last is not None:
+            wait = self.min_interval - (self._clock() - self._last)
+            if wait > 0:
+                self._sleep(wait)
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout) as resp:
+                body = resp.read()
+        except OSError as exc:
+            raise ServiceError(f"arXiv API request failed: {exc}") from exc
+        finally:
+            self._last = self._clock()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(body)
+        tmp.replace(path)
+        return body
+
+    def by_id(self, arxiv_id: str) -> list[dict]:
+        return parse_feed(self._get({"id_list": arxiv_id, "max_results": "1"}))
+
+    def by_title(self, title: str, max_results: int = 5) -> list[dict]:
+        # Hyphens split here (the API tokenises "few-shot" as two words), unlike normalize_title.
+        words = re.findall(r"[0-9a-z]+", fold(delatex(title)))[:12]
+        if not words:
+            return []
+        query = " AND ".join(f"ti:{w}" for w in words)
+        return parse_feed(self._get({"search_query": query, "max_results": str(max_results)}))
+
+
+def parse_feed(body: bytes) -> list[dict]:
+    """Atom feed -> [{id, title, surnames, first_version}] (entries without an id skipped)."""
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise ServiceError(f"arXiv API returned unreadable XML: {exc}", transient=False) from exc
+    out = []
+    for entry in root.iter(f"{_ATOM}entry"):
+        ident = canonical_id(entry.findtext(f"{_ATOM}id") or "")
+        title = " ".join((entry.findtext(f"{_ATOM}title") or "").split())
+        if not ident or not title:
+            continue
+        published = (entry.findtext(f"{_ATOM}published") or "")[:10]
+        try:
+            first = dt.date.fromisoformat(published)
+        except ValueError:
+            first = None
+        names = [surname(a.findtext(f"{_ATOM}name") or "") for a in entry.iter(f"{_ATOM}author")]
+        out.append({"id": ident, "title": title, "surnames": [n for n in names if n], "first_version": first})
+    return out
+
+
+class _Found:
+    """The few index methods the matcher's judge needs, over records from the API."""
+
+    def __init__(self, records: list[dict]):
+        self.records = records
+        self.norms = [normalize_title(r["title"]) for r in records]
+
+    def surnames(self, row: int) -> list[str]:
+        return self.records[row]["surnames"]
+
+    def first_version(self, row: int) -> dt.date | None:
+        return self.records[row]["first_version"]
+
+    def first_version_source(self, row: int) -> str:
+        return "versions"
+
+
+def resolve_online(entry: BibEntry, index: ArxivIndex, api: ArxivAPI, threshold: float = 90.0) -> Resolution:
+    """The local cascade first; the API only for references the index does not hold."""
+    local = resolve(entry, index, threshold)
+    if local.arxiv_id or local.reason not in ("not-in-index", "id-not-in-index", "below-threshold"):
+        return local
+    ids = [i for i, prefixed in extract_arxiv_ids(entry.raw) if prefixed]
+    if entry.arxiv_id:
+        ids.insert(0, entry.arxiv_id)
+    if ids:
+        records = api.by_id(ids[0])
+        if records:
+            r = records[0]
+            return Resolution(r["id"], r["title"], "arxiv-id-online", 100.0, r["first_version"])
+    ref = _prepare(entry)
+    guess = entry.title or max(entry.raw.replace("“", ".").replace("”", ".").split(". "), key=len, default="")
+    records = api.by_title(guess)
+    if not records:
+        return local
+    found = _Found(records)
+    judged = sorted((_judge(found, i, ref, False) for i in range(len(records))), key=lambda c: -c.score)  # type: ignore[arg-type]
+    best = judged[0]
+    if best.score < threshold:
+        return _unresolved("below-threshold", best.score)
+    if len(judged) > 1 and judged[1].score >= best.score - 2.0 and records[judged[1].row]["id"] != records[best.row]["id"]:
+        return _unresolved("ambiguous", best.score)
+    r = records[best.row]
+    method = "exact-title-online" if best.norm == normalize_title(guess) else "fuzzy-title-online"
+    return Resolution(r["id"], r["title"], method, round(best.score, 1), r["first_version"])
+
+
+def cache_stats(api: ArxivAPI) -> dict:
+    files = list(api.cache_dir.glob("*.xml"))
+    return {"cached_responses": len(files), "bytes": sum(f.stat().st_size for f in files)}
+
+

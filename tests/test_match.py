@@ -1,0 +1,167 @@
+import datetime as dt
+
+import pytest
+
+from arxiv_fixture import PAPERS, rec
+from autoscholar.arxiv.index import build_index_from_records, load_index
+from autoscholar.arxiv.match import match_query, resolve, resolve_raw
+from autoscholar.records import BibEntry, CitationContext, Query, SourceMeta
+
+# Two different papers with one title and no authors: only an id can tell them apart.
+TWINS = [rec("2001.00011", "A Survey of Graph Neural Networks for Recommendation", [], "Fri, 3 Jan 2020 10:00:00 GMT"),
+         rec("2002.00022", "A Survey of Graph Neural Networks for Recommendation", [], "Mon, 3 Feb 2020 10:00:00 GMT")]
+# A short title that is a phrase inside a longer one.
+SHORT = [rec("1901.00033", "Residual Learning", [("Ann", "Other")], "Wed, 2 Jan 2019 10:00:00 GMT")]
+# A paper whose title prints another paper's id and holds its title (synthetic record).
+COMMENT = [rec("1801.00044", "Comment on arXiv:1706.03762: Attention Is All You Need",
+               [("Bea", "Critic")], "Mon, 1 Jan 2018 10:00:00 GMT")]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    out = tmp_path_factory.mktemp("idx") / "index"
+    build_index_from_records(PAPERS + TWINS + SHORT + COMMENT, out)
+    return load_index(out)
+
+
+@pytest.mark.parametrize("raw, arxiv_id", [
+    ("E. J. Hu et al. LoRA. arXiv:2106.09685v2, 2021.", "2106.09685"),
+    ("Hu et al., https://arxiv.org/abs/2106.09685", "2106.09685"),
+    ("Devlin et al. 2019. BERT. CoRR abs/1810.04805.", "1810.04805"),
+    ("J. Maldacena, Adv. Theor. Math. Phys. 2 (1998) 231 [hep-th/9711200].", "hep-th/9711200"),
+    ("Maldacena, doi:10.48550/arXiv.hep-th/9711200", "hep-th/9711200"),
+])
+def test_id_path(index, raw, arxiv_id):
+    res = resolve_raw(raw, index)
+    assert (res.arxiv_id, res.method, res.score) == (arxiv_id, "arxiv-id", 100.0)
+    assert res.first_version is not None
+
+
+def test_id_inside_a_title_is_not_the_cited_paper(index):
+    # The commented paper's row comes first and its title is in the string too.
+    raw = "B. Critic. Comment on arXiv:1706.03762: Attention is all you need. 2018."
+    res = resolve_raw(raw, index)
+    assert (res.arxiv_id, res.method) == ("1801.00044", "exact-title")
+
+
+def test_mistyped_id_loses_to_the_printed_title(index):
+    raw = "K. He, X. Zhang. Deep residual learning for image recognition. CVPR 2016. arXiv:1706.03762"
+    assert resolve_raw(raw, index).arxiv_id == "1512.03385"
+    # No title printed (physics style): the id stands.
+    assert resolve_raw("K. He et al., CVPR 2016, arXiv:1706.03762", index).arxiv_id == "1706.03762"
+
+
+def test_id_from_entry_fields(index):
+    res = resolve(BibEntry(key="b1", raw="Some text", arxiv_id="1512.03385"), index)
+    assert (res.arxiv_id, res.method) == ("1512.03385", "arxiv-id")
+
+
+def test_id_not_in_index_falls_back_to_title(index):
+    res = resolve_raw("K. He et al. Deep residual learning for image recognition. arXiv:1599.99999", index)
+    assert (res.arxiv_id, res.method) == ("1512.03385", "exact-title")
+    res = resolve_raw("X. Nobody. Unknown things. arXiv:2201.99999", index)
+    assert (res.arxiv_id, res.reason) == (None, "id-not-in-index")
+
+
+def test_bare_number_needs_agreement(index):
+    # 1706.03762 printed as a bare number next to an unrelated title and authors: not a link.
+    res = resolve_raw("Z. Q. Unrelated. Soil chemistry of Mars. Icarus 1706.03762 (2019).", index)
+    assert res.arxiv_id is None
+
+
+@pytest.mark.parametrize("raw", [
+    "A. Vaswani, N. Shazeer, N. Parmar et al. Attention is all you need. In NeurIPS, 2017.",
+    "Vaswani A, Shazeer N (2017) Attention is all you need. Adv Neural Inf Process Syst 30",
+    "Vaswani, A., et al.: Attention Is All You Need. In: NIPS (2017)",
+    "A. Vaswani et al., “Attention is all you need,” in Proc. NIPS, 2017, pp. 5998–6008.",
+])
+def test_exact_title_inside_raw(index, raw):
+    res = resolve_raw(raw, index)
+    assert (res.arxiv_id, res.method, res.score) == ("1706.03762", "exact-title", 100.0)
+
+
+def test_exact_title_with_latex_and_hyphen_break(index):
+    raw = r"J. Devlin, M.-W. Chang. {BERT}: Pre- training of deep bidirectional trans- formers for language understanding. NAACL 2019."
+    assert resolve_raw(raw, index).arxiv_id == "1810.04805"
+
+
+def test_parsed_title_field(index):
+    entry = BibEntry(key="b2", raw="Kingma and Ba 2015", title="Adam: a method for stochastic optimization",
+                     authors=["D. P. Kingma", "J. Ba"], year=2015)
+    res = resolve(entry, index)
+    assert (res.arxiv_id, res.method) == ("1412.6980", "exact-title")
+
+
+def test_fuzzy_title(index):
+    raw = "Goodfellow, I., Pouget-Abadie, J. et al.: Generative adversarial nets. In: NIPS (2014)"
+    res = resolve_raw(raw, index)
+    assert res.arxiv_id is None  # "nets" vs "networks" on a short title: below 90
+    raw = "K. He, X. Zhang, S. Ren, J. Sun. Deep residul learning for imag recognition. CVPR 2016."
+    res = resolve_raw(raw, index)
+    assert (res.arxiv_id, res.method) == ("1512.03385", "fuzzy-title")
+    assert 90 <= res.score < 100
+    assert resolve_raw(raw, index, threshold=99).reason == "below-threshold"
+
+
+def test_author_must_agree(index):
+    # The same title by other people (and an early year) is not this paper.
+    res = resolve_raw("P. Q. Someone. Deep residual learning for image recognition. Tech report, 2003.", index)
+    assert res.arxiv_id is None
+
+
+def test_year_far_before_first_version_is_rejected(index):
+    res = resolve_raw("K. He, J. Sun. Deep residual learning for image recognition. 2009.", index)
+    assert res.arxiv_id is None
+    res = resolve_raw("K. He, J. Sun. Deep residual learning for image recognition. 2014.", index)  # 1 year: fine
+    assert res.arxiv_id == "1512.03385"
+
+
+def test_ambiguous_twins(index):
+    res = resolve_raw("A survey of graph neural networks for recommendation. 2020.", index)
+    assert (res.arxiv_id, res.reason) == (None, "ambiguous")
+    res = resolve_raw("A survey of graph neural networks for recommendation. arXiv:2002.00022", index)
+    assert res.arxiv_id == "2002.00022"
+
+
+def test_longer_title_wins_over_a_phrase_of_it(index):
+    res = resolve_raw("K. He, A. Other. Deep residual learning for image recognition. CVPR 2016", index)
+    assert res.arxiv_id == "1512.03385"
+
+
+def test_unresolved_reasons(index):
+    assert resolve_raw("", index).reason == "no-title"
+    assert resolve_raw("Ibid.", index).reason == "no-title"
+    res = resolve_raw("T. Nobody. A completely different topic about soil. Journal of Dirt, 1999.", index)
+    assert res.arxiv_id is None and res.reason == "not-in-index"
+
+
+def _query(refs, keys, published):
+    source = SourceMeta(paper_id="p1", title="Source", published=published)
+    ctx = CitationContext(context_id="p1:0", source=source, section="Related Work",
+                          sentences=["text"], refs=refs)
+    return Query(query_id="p1:0:0", context=ctx, question="q?", answer_keys=keys,
+                 generator="offline-template", prompt_version="v1")
+
+
+def test_match_query_dedup_leakage_and_order(index):
+    refs = [
+        BibEntry(key="b1", raw="Vaswani et al. Attention is all you need. NIPS 2017."),
+        BibEntry(key="b2", raw="Hu et al. LoRA. arXiv:2106.09685"),  # newer than the source
+        BibEntry(key="b3", raw="Devlin et al. BERT. arXiv:1810.04805v1"),
+        BibEntry(key="b4", raw="Devlin et al. BERT. arXiv:1810.04805v2"),  # same paper again
+        BibEntry(key="b5", raw="T. Nobody. Soil and dirt. Journal of Dirt, 1999."),
+        BibEntry(key="b6", raw="A survey of graph neural networks for recommendation. 2020."),
+    ]
+    mq = match_query(_query(refs, ["b3", "b1", "b2", "b4", "b5", "b6"], dt.date(2020, 1, 1)), index)
+    assert [(a.key, a.arxiv_id, a.method) for a in mq.answers] == [
+        ("b3", "1810.04805", "arxiv-id"), ("b1", "1706.03762", "exact-title")]
+    assert {(d.key, d.reason) for d in mq.dropped} == {
+        ("b2", "newer-than-source"), ("b4", "duplicate"), ("b5", "not-on-arxiv"), ("b6", "ambiguous")}
+    assert mq.answers[1].first_version == dt.date(2017, 6, 12)
+    assert all(d.raw for d in mq.dropped)
+
+
+def test_match_query_without_publication_date_keeps_answers(index):
+    refs = [BibEntry(key="b2", raw="Hu et al. LoRA. arXiv:2106.09685")]
+    mq = match_query(_query(refs, ["b2"], None), index)
+    assert [a.arxiv_id for a in mq.answers] == ["2106.09685"]

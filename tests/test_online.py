@@ -1,0 +1,113 @@
+"""The --online fallback against a local server speaking the arXiv API's Atom protocol."""
+
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from arxiv_fixture import PAPERS
+from autoscholar.arxiv.index import build_index_from_records, load_index
+from autoscholar.arxiv.online import ArxivAPI, parse_feed, resolve_online
+from autoscholar.records import BibEntry
+
+FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>ArXiv Query</title>
+  {entries}
+</feed>"""
+ENTRY = """<entry><id>http://arxiv.org/abs/{id}v1</id><published>{date}T17:59:58Z</published>
+  <title>{title}</title>{authors}</entry>"""
+REMOTE = {  # papers the local index does not hold
+    "2005.14165": ("Language Models are Few-Shot Learners", "2020-05-28", ["Tom B. Brown", "Benjamin Mann"]),
+}
+
+
+def entry_xml(ident):
+    title, date, authors = REMOTE[ident]
+    names = "".join(f"<author><name>{a}</name></author>" for a in authors)
+    return ENTRY.format(id=ident, date=date, title=title, authors=names)
+
+
+class Handler(BaseHTTPRequestHandler):
+    requests: list = []
+
+    def do_GET(self):
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        Handler.requests.append(q)
+        if "id_list" in q:
+            ids = [i for i in q["id_list"][0].split(",") if i in REMOTE]
+        else:
+            words = [w.split(":", 1)[1] for w in q["search_query"][0].split(" AND ")]
+            ids = [i for i, (t, _, _) in REMOTE.items() if all(w in t.lower() for w in words)]
+        body = FEED.format(entries="".join(entry_xml(i) for i in ids)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/atom+xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/api/query"
+    srv.shutdown()
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    out = tmp_path_factory.mktemp("idx") / "index"
+    build_index_from_records(PAPERS, out)
+    return load_index(out)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now, self.slept = 100.0, []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_fallback_by_id_and_title_with_cache_and_rate_limit(server, index, tmp_path):
+    fake = FakeClock()
+    api = ArxivAPI(tmp_path / "cache", base_url=server, clock=fake.clock, sleep=fake.sleep)
+    Handler.requests.clear()
+    # In the index: the API is not asked.
+    res = resolve_online(BibEntry(key="a", raw="Vaswani et al. Attention is all you need. 2017"), index, api)
+    assert (res.arxiv_id, res.method) == ("1706.03762", "exact-title")
+    assert Handler.requests == []
+    res = resolve_online(BibEntry(key="b", raw="T. Brown et al. GPT-3. arXiv:2005.14165, 2020"), index, api)
+    assert (res.arxiv_id, res.method) == ("2005.14165", "arxiv-id-online")
+    raw = "T. B. Brown, B. Mann et al. Language models are few-shot learners. NeurIPS 2020."
+    res = resolve_online(BibEntry(key="c", raw=raw), index, api)
+    assert (res.arxiv_id, res.method) == ("2005.14165", "exact-title-online")
+    assert str(res.first_version) == "2020-05-28"
+    assert len(Handler.requests) == 2
+    assert fake.slept == [pytest.approx(3.0)]  # the second request waited for arXiv's 3 s
+    # Cached: asking again sends nothing.
+    resolve_online(BibEntry(key="c", raw=raw), index, api)
+    assert len(Handler.requests) == 2
+
+
+def test_online_unknown_stays_unresolved(server, index, tmp_path):
+    api = ArxivAPI(tmp_path / "cache", base_url=server, min_interval=0.0)
+    res = resolve_online(BibEntry(key="d", raw="Q. Nobody. Soil and dirt in gardens. 1999."), index, api)
+    assert res.arxiv_id is None
+
+
+def test_parse_feed_ignores_entities():
+    body = b"""<?xml version="1.0"?><!DOCTYPE f [<!ENTITY x "boom">]>
+<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>http://arxiv.org/abs/2005.14165v4</id>
+<published>2020-05-28T17:29:03Z</published><title>A &amp; B&x;</title></entry></feed>"""
+    recs = parse_feed(body)
+    assert recs[0]["id"] == "2005.14165" and "boom" not in recs[0]["title"]
