@@ -107,6 +107,8 @@ LimitOpt = typer.Option(None, "--limit", min=1, help="Only the first N papers.")
 SectionsOpt = typer.Option(None, "--sections", help="Comma-separated section headings to mine "
                            "[default: Related Work and its variants].")
 ThresholdOpt = typer.Option(None, "--match-threshold", help="Fuzzy title match threshold 0-100.")
+OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
+                         "cached) for references the local index does not hold [default: off].")
 
 
 @app.command()
@@ -124,6 +126,7 @@ def build(
     limit: Optional[int] = LimitOpt,
     sections: Optional[str] = SectionsOpt,
     match_threshold: Optional[float] = ThresholdOpt,
+    online: Optional[bool] = OnlineOpt,
 ) -> None:
     """Run every stage (fetch, parse, contexts, generate, match, publish, audit). Resumable:
     rerun the same command after an interruption and it finishes without redoing work."""
@@ -132,7 +135,7 @@ def build(
     settings = _settings(venue=venue, year=year, pdf_dir=pdf_dir, run_dir=out, parser=parser,
                          grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
                          arxiv_index=arxiv_index, limit=limit, sections=sections,
-                         match_threshold=match_threshold)
+                         match_threshold=match_threshold, arxiv_online=online)
     if settings.venue == "local" and settings.pdf_dir is None:
         raise typer.BadParameter("--venue local needs --pdf-dir")
     stats = run_build(settings)
@@ -150,12 +153,13 @@ def _stage_command(stage: str, doc: str) -> None:
         llm_base_url: Optional[str] = LlmUrlOpt,
         arxiv_index: Optional[Path] = IndexOpt,
         match_threshold: Optional[float] = ThresholdOpt,
+        online: Optional[bool] = OnlineOpt,
     ) -> None:
         from .pipeline import run_named
 
         settings = _settings_for_run(run_dir, parser=parser, grobid_url=grobid_url, llm=llm,
                                      llm_base_url=llm_base_url, arxiv_index=arxiv_index,
-                                     match_threshold=match_threshold)
+                                     match_threshold=match_threshold, arxiv_online=online)
         _report({stage: run_named(stage, settings, run_dir)})
 
     command.__doc__ = doc

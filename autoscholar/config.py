@@ -56,6 +56,9 @@ class Settings(BaseSettings):
 
     arxiv_index: Path | None = None  # default for the demo: the bundled mini index
     match_threshold: float = 90.0
+    # Ask the arXiv API (one request per 3 s, cached) for references the local index lacks.
+    arxiv_online: bool = False
+    arxiv_api_url: str | None = None
 
     split_seed: str = "autoscholar"
     dev_fraction: float = 0.1

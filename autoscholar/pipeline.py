@@ -230,8 +230,14 @@ def match(settings: Settings, run_dir: Path) -> StageStats:
 
     def work(pending: list[tuple[str, Query]]) -> Iterator[tuple[str, list[MatchedQuery]]]:
         index = open_index(settings, run_dir)  # only when something is left to match
+        resolver = None
+        if settings.arxiv_online:
+            from .arxiv.online import API, ArxivAPI, resolve_online
+
+            api = ArxivAPI(run_dir / "cache" / "arxiv-api", base_url=settings.arxiv_api_url or API)
+            resolver = lambda entry: resolve_online(entry, index, api, settings.match_threshold)  # noqa: E731
         for key, query in pending:
-            yield key, [match_query(query, index, settings.match_threshold)]
+            yield key, [match_query(query, index, settings.match_threshold, resolver)]
 
     return run_stage(run_dir, "match", items, work, _key("query", "query_id"))
 

@@ -111,3 +111,35 @@ def test_parse_feed_ignores_entities():
 <published>2020-05-28T17:29:03Z</published><title>A &amp; B&x;</title></entry></feed>"""
     recs = parse_feed(body)
     assert recs[0]["id"] == "2005.14165" and "boom" not in recs[0]["title"]
+
+
+def test_match_stage_uses_the_fallback_only_when_asked(server, tmp_path):
+    import datetime as dt
+
+    from autoscholar.config import Settings
+    from autoscholar.pipeline import match
+    from autoscholar.records import CitationContext, MatchedQuery, Query, SourceMeta
+    from autoscholar.runner import read_jsonl
+
+    ctx = CitationContext(
+        context_id="p:0", section="Related Work", sentences=["Few-shot \\cite{g}."],
+        source=SourceMeta(paper_id="p", published=dt.date(2021, 1, 1)),
+        refs=[BibEntry(key="g", raw="T. B. Brown, B. Mann et al. Language models are few-shot "
+                                    "learners. NeurIPS 2020.")])
+    query = Query(query_id="p:0:0", context=ctx, question="Which papers study few-shot "
+                  "prompting?", answer_keys=["g"], generator="t", prompt_version="t")
+    build_index_from_records(PAPERS, tmp_path / "index")
+    for online in (False, True):
+        run_dir = tmp_path / str(online)
+        run_dir.mkdir()
+        (run_dir / "generate.jsonl").write_text(query.model_dump_json() + "\n")
+        settings = Settings(arxiv_index=tmp_path / "index", arxiv_online=online,
+                            arxiv_api_url=server)
+        match(settings, run_dir)
+        [mq] = read_jsonl(run_dir / "match.jsonl", MatchedQuery)
+        if online:
+            assert [(a.arxiv_id, a.method) for a in mq.answers] == \
+                [("2005.14165", "exact-title-online")]
+            assert list((run_dir / "cache" / "arxiv-api").glob("*.xml"))
+        else:
+            assert mq.answers == [] and mq.dropped[0].reason == "not-on-arxiv"

@@ -6,6 +6,8 @@ reference that is not linked says why (`reason`), so nothing is silently lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -245,8 +247,10 @@ def resolve_raw(raw: str, index: ArxivIndex, threshold: float = 90.0) -> Resolut
     return resolve(BibEntry(key="raw", raw=raw), index, threshold)
 
 
-def match_query(query: Query, index: ArxivIndex, threshold: float = 90.0) -> MatchedQuery:
-    """The match stage for one query: resolve its answers, drop leaks and duplicates."""
+def match_query(query: Query, index: ArxivIndex, threshold: float = 90.0,
+                resolver: Callable[[BibEntry], Resolution] | None = None) -> MatchedQuery:
+    """The match stage for one query: resolve its answers, drop leaks and duplicates.
+    `resolver` replaces the local cascade (e.g. with the arXiv API fallback)."""
     refs = {ref.key: ref for ref in query.context.refs}
     published = query.context.source.published
     answers: list[ResolvedAnswer] = []
@@ -257,7 +261,7 @@ def match_query(query: Query, index: ArxivIndex, threshold: float = 90.0) -> Mat
         if entry is None:
             dropped.append(DroppedAnswer(key=key, raw="", reason="key-not-in-context"))
             continue
-        res = resolve(entry, index, threshold)
+        res = resolver(entry) if resolver else resolve(entry, index, threshold)
         if res.arxiv_id is None:
             reason = "not-on-arxiv" if res.reason in ("not-in-index", "id-not-in-index") else res.reason
             dropped.append(DroppedAnswer(key=key, raw=entry.raw, reason=reason or "not-on-arxiv"))
