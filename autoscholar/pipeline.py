@@ -195,9 +195,9 @@ def generate(settings: Settings, run_dir: Path) -> StageStats:
 
 
 def default_index_source() -> Path:
-    from importlib import resources
+    from .resources import resource
 
-    return Path(str(resources.files("autoscholar.data").joinpath("demo_arxiv.jsonl")))
+    return resource("data", "demo_arxiv.jsonl")
 
 
 def open_index(settings: Settings, run_dir: Path):

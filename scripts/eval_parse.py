@@ -6,12 +6,14 @@ of (citing sentence, cited reference title) pairs inside those sections, PyMuPDF
 sentences and titles compared fuzzily (rapidfuzz). Then every PDF in the folder is parsed once
 to check that none fails and that the papers with a Related Work heading get it found.
 Papers whose TEI has no target section are listed but not counted in P/R (no silver pairs).
-The TEI is a silver standard: where Grobid drops or mislinks callouts (e.g. SPECTER's
-"(Tu et al., 2017; Zhang et al., 2018; ...)" list is cut after the first name in the TEI),
-correct PyMuPDF pairs count as false positives.
+The TEI is a silver standard: where Grobid loses text (SPECTER's "(Tu et al., 2017; Zhang
+et al., 2018; ...)" list is cut after the first name in the TEI itself) or reads two references
+as one biblStruct (the TEI reader then refuses to link to it), correct PyMuPDF pairs count as
+false positives; --details lists every disagreement to check by hand.
 
-    python scripts/eval_parse.py [--data ../shared/data] [--json out.json]
-Prints markdown tables.
+    python scripts/eval_parse.py [--data ../shared/data] [--json out.json] [--details]
+Prints markdown tables; --details also lists every disagreeing pair per paper (the callout as
+printed, the entry key and title, and the name+year check) to adjudicate by hand.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from rapidfuzz import fuzz
 from autoscholar.config import DEFAULT_SECTIONS
 from autoscholar.contexts import find_target_sections
 from autoscholar.errors import ParseError
-from autoscholar.parse.citations import _entry_surnames, fold
+from autoscholar.parse.citations import fold, surname_forms
 from autoscholar.parse.pdf import parse_pdf
 from autoscholar.parse.tei import read_tei
 from autoscholar.records import Paper, ParsedPaper
@@ -52,10 +54,11 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text.lower())).strip()
 
 
-def pairs(parsed: ParsedPaper) -> dict[tuple[str, str], bool | None]:
+def pairs(parsed: ParsedPaper, info: dict | None = None) -> dict[tuple[str, str], bool | None]:
     """(sentence, reference title) for every linked callout in the target sections, each with
     its name+year check: does the sentence print the entry's first-author surname and year?
-    (None where that cannot be checked: numeric callouts, entries without year or authors.)"""
+    (None where that cannot be checked: numeric callouts, entries without year or authors.)
+    ``info``, when given, is filled with pair -> (callout text, entry key, raw sentence)."""
     bib = {e.key: e for e in parsed.bibliography}
     out: dict[tuple[str, str], bool | None] = {}
     for section in find_target_sections(parsed, DEFAULT_SECTIONS):
@@ -70,10 +73,19 @@ def pairs(parsed: ParsedPaper) -> dict[tuple[str, str], bool | None]:
                         pair = (_norm(sent.text), _norm(entry.title or entry.raw[:150]))
                         ok = None
                         if not numeric and entry.year and entry.authors:
-                            names = [n for n in _entry_surnames(entry)[:2] if len(n) >= 2]
-                            ok = str(entry.year) in sent.text and any(n in fold(sent.text) for n in names)
+                            ok = str(entry.year) in sent.text and _prints_name(entry.authors[0], sent.text)
                         out[pair] = ok
+                        if info is not None:
+                            info.setdefault(pair, (cite.text, key, sent.text))
     return out
+
+
+def _prints_name(author: str, sentence: str) -> bool:
+    """Does the sentence print this author's surname as a whole name (one to three words)?"""
+    words = [fold(w) for w in re.split(r"[^\w]+", sentence)]
+    words = [w for w in words if w]
+    printed = {"".join(words[i:i + n]) for n in (1, 2, 3) for i in range(len(words))}
+    return bool(surname_forms(author) & printed)
 
 
 def _sent_same(a: str, b: str) -> bool:
@@ -102,6 +114,27 @@ def match(pred: list[tuple[str, str]], gold: list[tuple[str, str]]) -> list[bool
     return hit
 
 
+def _detail(pair: tuple[str, str], ok: bool | None, info: tuple[str, str, str]) -> dict:
+    cite, key, sentence = info
+    return {"sentence": sentence, "title": pair[1], "callout": cite, "key": key,
+            "name_year": ok}
+
+
+def details(result: dict) -> str:
+    """Every disagreeing pair per paper: what only PyMuPDF has, what only the TEI has."""
+    mark = {True: "name+year printed", False: "name+year NOT printed", None: "unchecked"}
+    lines: list[str] = []
+    for r in result["paired"]:
+        if not r.get("only_pdf") and not r.get("only_tei"):
+            continue
+        lines += ["", f"### {r['paper']}"]
+        for side, label in (("only_pdf", "only PyMuPDF"), ("only_tei", "only TEI")):
+            for d in r.get(side, []):
+                lines.append(f"- [{label}] {d['callout']!r} -> {d['key']} \"{d['title'][:70]}\" "
+                             f"({mark[d['name_year']]})\n    {d['sentence'][:300]}")
+    return "\n".join(lines)
+
+
 def _paper(stem: str) -> Paper:
     return Paper(paper_id=stem, venue="local", source="local")
 
@@ -120,7 +153,9 @@ def evaluate(data: Path) -> dict:
             row.update(error=str(exc), pred_rw=False, tei_rw=bool(find_target_sections(gold_doc, DEFAULT_SECTIONS)))
             rows.append(row)
             continue
-        gold_ok, pred_ok = pairs(gold_doc), pairs(pred_doc)
+        gold_info: dict = {}
+        pred_info: dict = {}
+        gold_ok, pred_ok = pairs(gold_doc, gold_info), pairs(pred_doc, pred_info)
         gold, pred = sorted(gold_ok), sorted(pred_ok)
         hit_p, hit_r = match(pred, gold), match(gold, pred)
         hits_p, hits_r = sum(hit_p), sum(hit_r)
@@ -135,6 +170,8 @@ def evaluate(data: Path) -> dict:
             gold=len(gold), pred=len(pred), hits_p=hits_p, hits_r=hits_r,
             bib_tei=len(gold_doc.bibliography), bib_pdf=len(pred_doc.bibliography),
             silver_missed=silver_missed, silver_wrong=silver_wrong,
+            only_pdf=[_detail(p, pred_ok[p], pred_info[p]) for p, h in zip(pred, hit_p) if not h],
+            only_tei=[_detail(g, gold_ok[g], gold_info[g]) for g, h in zip(gold, hit_r) if not h],
         )
         rows.append(row)
     sweep = []
@@ -201,12 +238,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, help="also write the raw numbers here")
+    ap.add_argument("--details", action="store_true",
+                    help="also list every disagreeing pair per paper")
     args = ap.parse_args(argv)
     if not (args.data / "pdf").is_dir():
         print(f"no shared data at {args.data}", file=sys.stderr)
         return 2
     result = evaluate(args.data)
     print(report(result))
+    if args.details:
+        print(details(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0

@@ -2,12 +2,14 @@
 
 from autoscholar.parse.citations import (
     cite_spans,
+    entry_matches,
     find_author_year_callouts,
     find_callouts,
     find_numeric_callouts,
     link_author_year,
     link_numeric,
     split_sentences,
+    surname_forms,
 )
 from autoscholar.records import BibEntry
 
@@ -111,3 +113,54 @@ def test_name_list_that_swallowed_a_word_is_retried_from_the_real_first_author()
                     authors=["Tarek Saier"], year=2019)]
     text = "built from PubMed Central, Saier and Färber (2019) introduce it."
     assert [(c.text, c.keys) for c in cite_spans(text, bib)] == [("Saier and Färber (2019)", ["saier2019"])]
+
+
+def test_surnames_match_as_whole_names_only():
+    bib = [
+        _e("chaudhary2025", "Sapana Chaudhary, Tim Lee. 2025. Safe RL.", ["Sapana Chaudhary", "Tim Lee"], 2025),
+        _e("pang2025", "Tianyu Pang, Wei Chen. 2025. Other.", ["Tianyu Pang", "Wei Chen"], 2025),
+        _e("zhao2019", "Wei Zhao, Min Lee, Jun Wu, Yang Liu. 2019. Fourth.",
+           ["Wei Zhao", "Min Lee", "Jun Wu", "Yang Liu"], 2019),
+    ]
+    assert link_author_year("Pan", "2025", bib) is None  # not "Sapana", not "Pang"
+    assert link_author_year("Pang", "2025", bib) == "pang2025"
+    assert link_author_year("Liu", "2019", bib) is None  # a 4th author is another paper
+    assert link_author_year("Chen", "2025", bib) == "pang2025"  # 2nd author: the fallback
+
+
+def test_first_author_beats_second_author_of_another_entry():
+    bib = [
+        _e("a", "Wei Chen, Bo Li. 2021. X.", ["Wei Chen", "Bo Li"], 2021),
+        _e("b", "Bo Li, Ann Ng. 2021. Y.", ["Bo Li", "Ann Ng"], 2021),
+    ]
+    assert link_author_year("Li", "2021", bib) == "b"
+
+
+def test_raw_entry_fills_in_when_authors_were_not_parsed():
+    bib = [
+        _e("ds", "DeepSeek-AI. Deepseek-r1: reasoning. 2025.", [], 2025),
+        _e("gensim", "RadimŘehůřek and Petr Sojka. 2010. Gensim.", ["Petr Radimřehůřek", "Sojka"], 2010),
+        _e("smith", "Smith JA, Doe K. Vancouver style. 2018.", [], 2018),
+        _e("sap", "Sapana Chaudhary. 2020. Z.", [], 2020),
+    ]
+    assert link_author_year("DeepSeek-AI", "2025", bib) == "ds"
+    assert link_author_year("Řehůřek", "2010", bib) == "gensim"  # glued given name split off
+    assert link_author_year("Smith", "2018", bib) == "smith"
+    assert link_author_year("Pan", "2020", bib) is None
+
+
+def test_surname_forms():
+    assert surname_forms("Aaron van den Oord") == {"oord", "denoord", "vandenoord", "aaronvandenoord"}
+    assert surname_forms("Smith, J.") == {"smith"}
+    assert "smith" in surname_forms("Smith JA")
+    assert "wortmanvaughan" in surname_forms("J Wortman Vaughan")
+
+
+def test_entry_matches_checks_name_and_year():
+    e = _e("k", "Jörg Müller, Ann Lee. 2021. X.", ["Jörg Müller", "Ann Lee"], 2021)
+    assert entry_matches("Müller", "2021a", e)
+    assert entry_matches("Lee", "2021", e)
+    assert not entry_matches("Müller", "2020", e)
+    assert not entry_matches("Mull", "2021", e)
+    undated = _e("u", "Jörg Müller. Untitled.", ["Jörg Müller"], None)
+    assert entry_matches("Muller", "2019", undated)  # nothing printed rules the year out

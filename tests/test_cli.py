@@ -18,7 +18,9 @@ from autoscholar.runner import read_done, read_jsonl
 from openai_server import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "autoscholar.cli"]
+# The installed command, as a user runs it (python -m from a source checkout as a fallback).
+_SCRIPT = Path(sys.executable).parent / "autoscholar"
+CLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "autoscholar.cli"]
 
 
 def run(*args, env=None, check=True, cwd=None) -> subprocess.CompletedProcess:

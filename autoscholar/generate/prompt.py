@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import LLMOutputError
 from ..records import CitationContext
+from ..resources import resource
 
 PROMPT_VERSION = "generate_v1"
 MAX_QUERIES = 5
@@ -47,7 +47,7 @@ def output_schema() -> dict:
 
 
 def template(version: str = PROMPT_VERSION) -> str:
-    return resources.files("autoscholar.prompts").joinpath(f"{version}.txt").read_text("utf-8")
+    return resource("prompts", f"{version}.txt").read_text("utf-8")
 
 
 def format_input(context: CitationContext, version: str = PROMPT_VERSION) -> list[dict]:

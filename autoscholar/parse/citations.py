@@ -8,7 +8,11 @@ Public functions
   Each ref is ``(surname, year)`` with the year as printed, e.g. ``("Doe", "2019a")``.
 - ``find_callouts(text) -> list[Callout]``: both kinds, non-overlapping, sorted by start.
 - ``link_author_year(surname, year, bibliography) -> str | None``: the BibEntry.key of the entry
-  whose first author is ``surname`` and whose year is ``year`` (a/b suffix honoured).
+  whose first author is ``surname`` and whose year is ``year`` (a/b suffix honoured); surnames
+  match as whole names ("Pan" is not "Sapana"), the second author only as a fallback.
+- ``entry_matches(surname, year, entry, first_only=False) -> bool``: the same test against one
+  entry (to verify a link made elsewhere, e.g. a Grobid target).
+- ``surname_forms(name) -> set[str]``: the folded whole-name forms a citation may print.
 - ``link_numeric(label, bibliography, labels=None) -> str | None``: printed number -> key;
   ``labels`` maps printed labels to keys (default: keys of the form ``ref<N>``).
 - ``cite_spans(text, bibliography, labels=None) -> list[CiteSpan]``: callouts of ``text`` linked
@@ -166,16 +170,25 @@ def fold(s: str) -> str:
     return "".join(ch for ch in s.lower() if "a" <= ch <= "z")
 
 
-def _entry_surnames(entry: BibEntry) -> list[str]:
-    names = []
-    for a in entry.authors:
-        a = a.strip()
-        if "," in a:  # "Smith, J." -> Smith
-            names.append(fold(a.split(",")[0]))
-        elif a:
-            names.append(fold(a.split()[-1]))
-            names.append(fold(a))  # multi-word surnames: "van den Oord" in "Aaron van den Oord"
-    return names
+_INITIALS = re.compile(r"(?:[A-Z]\.?-?){1,3}")
+
+
+def surname_forms(name: str) -> set[str]:
+    """The folded ways a citation may print this author's surname, as whole names:
+    'Aaron van den Oord' -> {'oord', 'denoord', 'vandenoord', 'aaronvandenoord'};
+    'Smith, J.' -> {'smith'}; 'Smith JA' (initials after the surname) -> {'smith', ...}."""
+    name = name.strip()
+    if "," in name:
+        name = name.split(",")[0]
+    # "RadimŘehůřek": a space the PDF or Grobid lost between given name and surname
+    name = re.sub(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-ÞĀ-Ž][a-zà-ÿ])", " ", name)
+    words = [fold(w) for w in re.split(r"[\s.]+", name)]
+    words = [w for w in words if w]
+    forms = {"".join(words[i:]) for i in range(len(words))}
+    last = name.split()[-1] if name.split() else ""
+    if len(words) > 1 and _INITIALS.fullmatch(last):  # "Smith JA": surname first
+        forms |= {"".join(words[i:-1]) for i in range(len(words) - 1)}
+    return forms
 
 
 def _raw_head(entry: BibEntry) -> str:
@@ -184,40 +197,92 @@ def _raw_head(entry: BibEntry) -> str:
     return entry.raw[: m.start()] if m else entry.raw[:120]
 
 
+_AUTHOR_SEP = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
+
+
+def _head_authors(head: str) -> list[set[str]]:
+    """Surname forms of the first two names printed in a raw entry's author part. 'Smith, J.,
+    and Doe, K.' prints a comma inside each name; a piece made only of initials is skipped."""
+    out: list[set[str]] = []
+    # the names end at the first full stop after a word ("DeepSeek-AI. Deepseek-r1: ..."),
+    # not after an initial ("J. Smith")
+    head = re.split(r"(?<=[^\W\d_]{2})\.\s", head, maxsplit=1)[0]
+    for piece in _AUTHOR_SEP.split(head.strip()):
+        piece = piece.strip(" .:")
+        if not piece or _INITIALS.fullmatch(piece.replace(" ", "")):
+            continue
+        out.append(surname_forms(piece))
+        if len(out) == 2:
+            break
+    return out
+
+
+def _author_forms(entry: BibEntry) -> list[set[str]]:
+    """Surname forms of the entry's first two authors, from the parsed authors and from the
+    raw entry (which fills in where the author parse failed or glued names together)."""
+    parsed = [surname_forms(a) for a in entry.authors[:2]]
+    raw = _head_authors(_raw_head(entry))
+    return [(parsed[i] if i < len(parsed) else set()) | (raw[i] if i < len(raw) else set())
+            for i in range(max(len(parsed), len(raw)))]
+
+
+def _name_score(want: str, forms: list[set[str]]) -> int:
+    """2: ``want`` is the first author's surname; 1: the second's (Grobid shifts name parts);
+    0: neither, as a whole name."""
+    if forms and want in forms[0]:
+        return 2
+    if len(forms) > 1 and want in forms[1]:
+        return 1
+    return 0
+
+
+def entry_matches(surname: str, year: str, entry: BibEntry, first_only: bool = False) -> bool:
+    """Could this callout ("Smith", "2019a") cite this entry? The surname is one of the first
+    two authors' surnames (the first's with ``first_only``) as a whole name, and the year is
+    the entry's (or, when the entry has none, printed in its raw text; an entry with neither is
+    not ruled out by year)."""
+    want = fold(surname)
+    if not want or _name_score(want, _author_forms(entry)) < (2 if first_only else 1):
+        return False
+    if not year:
+        return True
+    if entry.year is not None:
+        return str(entry.year) == year[:4]
+    return year[:4] in entry.raw or not _HAS_YEAR_RE.search(entry.raw)
+
+
 _PREPARED: list = [None, None]  # [bibliography list, its prepared form]: one-entry cache
 
 
-def _prepared(bibliography: list[BibEntry]) -> list[tuple[BibEntry, str | None, str, list[str]]]:
-    """Per entry: year as text, folded author part of the raw entry, folded surnames."""
+def _prepared(bibliography: list[BibEntry]) -> list[tuple[BibEntry, str | None, list[set[str]]]]:
+    """Per entry: year as text, surname forms of its first two authors."""
     if _PREPARED[0] is not bibliography or len(_PREPARED[1]) != len(bibliography):
         _PREPARED[0] = bibliography
-        _PREPARED[1] = [(e, str(e.year) if e.year is not None else None, fold(_raw_head(e)),
-                         _entry_surnames(e)) for e in bibliography]
+        _PREPARED[1] = [(e, str(e.year) if e.year is not None else None, _author_forms(e))
+                        for e in bibliography]
     return _PREPARED[1]
 
 
 def link_author_year(surname: str, year: str, bibliography: list[BibEntry]) -> str | None:
     """Key of the entry by first author ``surname`` in ``year`` ("2019a" picks among same-year
-    entries of that author by the printed suffix, else by order)."""
+    entries of that author by the printed suffix, else by order).
+
+    The surname must equal an author's surname as a whole name ("Pan" is not "Sapana", nor
+    "Pang"); the first author is preferred, the second is a fallback for entries whose name
+    parts Grobid shifted; later authors never count ("Liu" as a 4th author is another paper)."""
     want = fold(surname)
     if not want:
         return None
     digits, suffix = year[:4], year[4:]
     scored: list[tuple[int, int, BibEntry]] = []
-    for i, (e, y, head, names) in enumerate(_prepared(bibliography)):
+    for i, (e, y, forms) in enumerate(_prepared(bibliography)):
         if y is not None and y != digits:
             continue
         if y is None and digits not in e.raw:
             continue
-        if names and names[0] == want or head.startswith(want):
-            score = 3
-        elif names and want in names[:2]:
-            score = 2
-        elif want in head[: len(want) + 40]:
-            score = 1
-        else:
-            continue
-        scored.append((score, i, e))
+        score = _name_score(want, forms)
+        if score:
+            scored.append((score, i, e))
     if not scored:
         return None
     best = max(s for s, _, _ in scored)

@@ -147,6 +147,30 @@ def _title_from_raw(raw: str) -> str:
     return title if len(title.split()) >= 3 else ""
 
 
+_BARE_YEAR = re.compile(r"(?:19|20)\d\d[a-z]?")
+# a left-over <note> that names a venue or an edition, not a second title
+_VENUE_WORDS = re.compile(
+    r"^(?:in|advances|annual|international|association|ieee|acm)\b|\b(?:proceedings|conference|"
+    r"journal|transactions|workshop|symposium|arxiv|preprint|edition|ed)\b", re.I)
+
+
+def is_merged(bib: etree._Element) -> bool:
+    """Did Grobid read two adjacent references as one biblStruct? Then its date lists two
+    publication years ("1991. 2024"; a full date beside a year is a conference or access date,
+    not a second year) and the second reference's title or venue is left over in an untyped
+    <note> (for the same year twice, only a title counts: "2021. 2021" + "A general language
+    assistant ..."). Two years without a left-over note are more often a year inside the
+    title ("... to sept30, 2021") or a reprint."""
+    pieces = [p.strip(" .,;") for d in bib.iter(f"{T}date") for p in re.split(r"\.\s+", text_of(d))]
+    years = [p[:4] for p in pieces if _BARE_YEAR.fullmatch(p)]
+    if len(years) < 2:
+        return False
+    notes = [text_of(n) for n in bib.iterfind(f"{T}note") if n.get("type") is None]
+    if len(set(years)) >= 2:
+        return any(notes)
+    return any(len(n.split()) >= 4 and not _VENUE_WORDS.search(n) for n in notes)
+
+
 def read_bibliography(root: etree._Element) -> list[BibEntry]:
     out: list[BibEntry] = []
     for i, bib in enumerate(root.iterfind(f".//{T}back//{T}listBibl/{T}biblStruct")):

@@ -7,7 +7,10 @@
   else are linked by surname + year ("2017a,b" gives both entries);
 - callouts not tagged bibr (plain text, or mis-tagged as formula/figure) are found with the
   shared finders in `citations` and linked the same way;
-- pieces of one printed group are merged into one CiteSpan.
+- pieces of one printed group are merged into one CiteSpan, and a parenthesis of citations
+  Grobid tagged only in part becomes one callout with every printed name + year linked;
+- two references Grobid read as one biblStruct (tei_bibl.is_merged) are never linked to: its
+  one title belongs to only one of them.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from autoscholar.parse import citations
-from autoscholar.parse.tei_bibl import T, text_of
+from autoscholar.parse.tei_bibl import T, is_merged, text_of
 from autoscholar.records import BibEntry, CiteSpan
 
 
@@ -34,7 +37,7 @@ class Ref:
 
 @dataclass
 class Linker:
-    bibliography: list[BibEntry]
+    bibliography: list[BibEntry]  # the entries a callout may link to (merged ones left out)
     by_key: dict[str, BibEntry]
     labels: dict[str, str]  # printed number -> key
     numeric_style: bool
@@ -119,22 +122,21 @@ def make_linker(root: etree._Element, bibliography: list[BibEntry]) -> Linker:
         labels = printed
     elif numeric:
         labels = {n: bibliography[i].key for n, i in _number_map(seen, len(bibliography)).items()}
-    return Linker(bibliography, {b.key: b for b in bibliography}, labels,
+    # Two references read as one biblStruct carry one title for two papers: a link to it is
+    # wrong half the time, and no link beats a wrong one.
+    merged = {bibliography[i].key for i, bib in enumerate(
+        root.iterfind(f".//{T}back//{T}listBibl/{T}biblStruct")) if i < len(bibliography)
+        and is_merged(bib)}
+    linkable = [b for b in bibliography if b.key not in merged]
+    labels = {n: k for n, k in labels.items() if k not in merged}
+    return Linker(linkable, {b.key: b for b in linkable}, labels,
                    numeric_style=numeric > author_year)
 
 
 def _names(entry: BibEntry, surname: str, year: str = "") -> bool:
-    """Is the entry plausibly by ``surname`` (a whole word of its first authors' names) and,
-    when both are known, from ``year``?"""
-    if year and entry.year and str(entry.year) != year[:4]:
-        return False
-    want = citations.fold(surname)
-    if not want:
-        return True
-    # Grobid sometimes shifts name parts ("M Iulia, Murray Comsa"): the first two authors count
-    head = entry.authors[:2] or [entry.raw[:40]]
-    words = {citations.fold(w) for w in re.split(r"[\s,.;:&]+", " ".join(head))}
-    return want in words or any(citations.fold(a).endswith(want) for a in head)
+    """Is the entry by ``surname`` (whole name, first or second author) and, when both are
+    known, from ``year``? (Grobid sometimes shifts name parts: "M Iulia, Murray Comsa".)"""
+    return citations.entry_matches(surname, year, entry)
 
 
 def _link_undated(surname: str, year: str, bibliography: list[BibEntry]) -> str | None:
@@ -187,6 +189,13 @@ def link(text: str, refs: list[Ref], linker: Linker) -> list[CiteSpan]:
             if target and found and not _names(linker.by_key[target], *found[0]):
                 # Grobid's target names someone else: trust the printed surname + year
                 target = None
+            elif target and found and not citations.entry_matches(
+                    *found[0], linker.by_key[target], first_only=True):
+                # the printed name is only the target's 2nd author: an entry it heads wins
+                better = citations.link_author_year(*found[0], linker.bibliography)
+                if better and citations.entry_matches(*found[0], linker.by_key[better],
+                                                      first_only=True):
+                    target = better
             keys = [target] if target else []
             if not target or len(extra) > 1:
                 keys += [k for k in extra if k not in keys]
@@ -227,7 +236,47 @@ def link(text: str, refs: list[Ref], linker: Linker) -> list[CiteSpan]:
                 spans.append((hole[0], hole[1], key))
                 taken.append(hole)
                 have.add(key[0])
-    return _merge(text, spans)
+    return _merge(text, _close_brackets(text, _whole_groups(text, spans, linker)))
+
+
+def _whole_groups(text: str, spans: list[tuple[int, int, list[str]]],
+                  linker: Linker) -> list[tuple[int, int, list[str]]]:
+    """Grobid often tags only part of a printed group ("(Mahmood, <ref>Lu, and Yin 2024)</ref>",
+    "<ref>(Cobbe et al., 2021</ref>)"): a parenthesis that holds only citations becomes one
+    callout, each printed name + year linked once, keeping a Grobid link that names it."""
+    for start, end, refs in citations.find_author_year_callouts(text):
+        if text[start] not in "([":
+            continue  # not a whole parenthesis
+        inside = [s for s in spans if s[0] < end and start < s[1]]
+        if not inside or any(a < start or b > end for a, b, _ in inside):
+            continue
+        if len(inside) == 1 and inside[0][:2] == (start, end):
+            continue
+        keys: list[str] = []
+        for surname, year in refs:
+            have = [k for _, _, ks in inside for k in ks if k not in keys and k in linker.by_key
+                    and _names(linker.by_key[k], surname, year)]
+            key = have[0] if have else next(iter(_link_refs([(surname, year)], linker)), None)
+            if key and key not in keys:
+                keys.append(key)
+        spans = [s for s in spans if s not in inside] + [(start, end, keys)]
+    return spans
+
+
+def _close_brackets(text: str, spans: list[tuple[int, int, list[str]]]
+                    ) -> list[tuple[int, int, list[str]]]:
+    """'(Murdoch et al. (2019)' + ')': take in the bracket the callout opened."""
+    out = []
+    for a, b, keys in spans:
+        seg = text[a:b]
+        for o, c in ("()", "[]"):
+            if seg.count(o) > seg.count(c):
+                m = re.match(rf"\s*\{c}", text[b:])
+                if m:
+                    b += m.end()
+                    seg = text[a:b]
+        out.append((a, b, keys))
+    return out
 
 
 def _free_piece(text: str, start: int, end: int, taken: list[tuple[int, int]],

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from importlib import resources
 from pathlib import Path
 
 import pymupdf
 
 from autoscholar.records import Paper
+from autoscholar.resources import resource
 from autoscholar.sources.demo_text import PAPERS, REFS
 
 PAGE_W, PAGE_H = 612.0, 792.0  # US Letter
@@ -27,11 +27,11 @@ CALLOUT = re.compile(r"\{([ct]):([^}]*)\}")
 
 def demo_index_path() -> Path:
     """The bundled mini arXiv index (Kaggle snapshot format) the demo matches against."""
-    return Path(str(resources.files("autoscholar.data") / "demo_arxiv.jsonl"))
+    return resource("data", "demo_arxiv.jsonl")
 
 
 def demo_gold_path() -> Path:
-    return Path(str(resources.files("autoscholar.data") / "demo_gold.json"))
+    return resource("data", "demo_gold.json")
 
 
 def write_demo_corpus(out_dir: Path) -> list[Paper]:
