@@ -245,12 +245,17 @@ def index_build(
     out: Path = typer.Option(..., "--out", help="Where to write the index."),
 ) -> None:
     """Build the local arXiv index from the Kaggle arXiv metadata snapshot."""
-    from .arxiv.index import build_index
+    import time
+
+    from .arxiv.index import build_index, load_index
 
     if not snapshot.is_file():
         raise typer.BadParameter(f"no such file: {snapshot}")
-    stats = build_index(snapshot, out)
-    typer.echo(json.dumps(_as_dict(stats), default=str))
+    stats = _as_dict(build_index(snapshot, out))
+    start = time.perf_counter()
+    load_index(out)
+    stats["load_seconds"] = round(time.perf_counter() - start, 4)
+    typer.echo(json.dumps(stats, default=str))
 
 
 @app.command()
@@ -272,8 +277,11 @@ def resolve(
             if not ref:
                 continue
             r = resolve_raw(ref, loaded, threshold)
-            typer.echo(json.dumps({"ref": ref, "arxiv_id": r.arxiv_id, "method": r.method,
-                                   "score": r.score}, ensure_ascii=False))
+            out = {"ref": ref, "arxiv_id": r.arxiv_id, "title": r.title, "method": r.method,
+                   "score": r.score}
+            if r.arxiv_id is None:
+                out["reason"] = r.reason
+            typer.echo(json.dumps(out, ensure_ascii=False))
 
 
 @app.command()

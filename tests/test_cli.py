@@ -166,3 +166,34 @@ def test_bad_input_is_one_clear_line(tmp_path):
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     proc = run("parse", tmp_path / "no-such-run", check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
+
+
+def test_arxiv_index_build_and_resolve(tmp_path):
+    out = tmp_path / "idx"
+    stats = json.loads(run("arxiv-index", "build", ROOT / "data" / "demo_arxiv.jsonl",
+                           "--out", out).stdout)
+    assert stats["records"] == 65 and stats["malformed"] == 0
+    assert {"seconds", "bytes_on_disk", "peak_rss_mb", "load_seconds"} <= set(stats)
+    refs = tmp_path / "refs.txt"
+    refs.write_text("A. Vaswani et al. Attention is all you need. In NeurIPS, 2017.\n"
+                    "\n"
+                    "Kingma and Ba. Adam. arXiv:1412.6980v9\n"
+                    "I. Goodfellow, Y. Bengio, A. Courville. Deep Learning. MIT Press, 2016.\n")
+    lines = [json.loads(x) for x in run("resolve", "--index", out, refs).stdout.splitlines()]
+    assert [(x["arxiv_id"], x["method"]) for x in lines] == [
+        ("1706.03762", "exact-title"), ("1412.6980", "arxiv-id"), (None, "unresolved")]
+    assert lines[2]["reason"]
+    piped = subprocess.run([*CLI, "resolve", "--index", str(out)], input=refs.read_text(),
+                           capture_output=True, text=True, check=True)
+    assert piped.stdout == run("resolve", "--index", out, refs).stdout
+
+
+def test_contexts_of_one_pdf_as_json_lines(demo_run):
+    proc = run("contexts", demo_run / "pdfs" / "demo-002.pdf")
+    rows = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert rows and all(set(r) == {"section", "text", "refs"} for r in rows)
+    assert rows[0]["section"] == "Background and Related Work"
+    keys = re.findall(r"\\cite\{([^}]*)\}", rows[0]["text"])
+    cited = {k for group in keys for k in group.split(",")}
+    assert cited == {r["key"] for r in rows[0]["refs"]}
+    assert all(r["raw"] for r in rows[0]["refs"])
