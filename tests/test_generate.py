@@ -47,6 +47,13 @@ def test_offline_generator_is_deterministic_and_answers_from_the_sentence():
     assert [q.query_id for q in queries] == ["p1:0:0", "p1:0:1", "p1:0:2"]
 
 
+def test_offline_question_when_the_callout_is_the_subject():
+    assert offline.question_for("\\cite{b1} showed that dense passage embeddings beat BM25.") \
+        == "Which papers showed that dense passage embeddings beat BM25?"
+    assert offline.question_for("Recently, \\cite{b1} introduced attention for translation.") \
+        == "Which papers introduced attention for translation?"
+
+
 def test_offline_question_drops_words_left_dangling_by_the_callout():
     q = offline.question_for("Our backbone combines local filters with the receptive field of "
                              "\\cite{b1, b2}.")

@@ -14,6 +14,7 @@ GENERATOR = "offline-template"
 PROMPT_VERSION = "offline_v1"
 
 _CITE = re.compile(r"\\cite\{([^}]*)\}")
+_CITE_SUBJECT = re.compile(r"^(?:[A-Z][a-z]+,\s+)?\\cite\{[^}]*\}\s+[a-z]")
 # Author-name subjects left after the callout is removed: "Smith et al. (2020) propose" etc.
 _AUTHOR = r"[A-Z][\w'\-]*(?:\s+(?:and|&)\s+[A-Z][\w'\-]*|\s+et\s+al\.?)"
 _AUTHOR_SUBJECT = re.compile(rf"^{_AUTHOR}(?:\s*(?:,\s*and|,|and|&)\s*{_AUTHOR})*\s+(?=[a-z])")
@@ -44,6 +45,9 @@ def question_for(sentence: str) -> str | None:
     text = _clean(sentence)
     if len(text.split()) < 4:
         return None
+    if _CITE_SUBJECT.match(sentence) and text[:1].islower():
+        # "\cite{x} showed that ..." : the cited works are the sentence's subject.
+        return f"Which papers {text}?"
     generic = _GENERIC_SUBJECT.match(text)
     if generic:
         return f"Which papers {text[generic.end():]}?"
