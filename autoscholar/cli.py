@@ -248,10 +248,14 @@ def index_build(
     import time
 
     from .arxiv.index import build_index, load_index
+    from .runner import counter
 
     if not snapshot.is_file():
         raise typer.BadParameter(f"no such file: {snapshot}")
-    stats = _as_dict(build_index(snapshot, out))
+    with counter("arXiv records read") as bar:
+        task = bar.task_ids[0]
+        stats = _as_dict(build_index(snapshot, out,
+                                     progress=lambda n: bar.update(task, completed=n)))
     start = time.perf_counter()
     load_index(out)
     stats["load_seconds"] = round(time.perf_counter() - start, 4)

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeRemainingColumn)
 
 from .records import Reject
 
@@ -170,6 +172,7 @@ class _progress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
+            console=Console(stderr=True),  # stdout stays clean for JSON output
             disable=not sys.stderr.isatty(),
             transient=False,
         )
@@ -181,3 +184,12 @@ class _progress:
 
     def __exit__(self, *exc) -> None:
         self.bar.__exit__(*exc)
+
+
+def counter(label: str) -> Progress:
+    """An open-ended progress line on stderr (a terminal only): `with counter(...) as bar:`
+    then `bar.update(bar.task_ids[0], completed=n)`."""
+    bar = Progress(SpinnerColumn(), TextColumn(f"[bold]{label}[/] {{task.completed:,}}"),
+                   console=Console(stderr=True), disable=not sys.stderr.isatty())
+    bar.add_task(label, total=None)
+    return bar
