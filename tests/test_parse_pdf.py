@@ -435,3 +435,11 @@ def test_all_real_pdfs_parse(shared_data):
     for path in sorted((shared_data / "pdf").glob("*.pdf")):
         parsed = parse_pdf(PAPER, path)
         assert parsed.sections and parsed.bibliography, path.name
+
+
+def test_dehyphenation_keeps_suspended_hyphens():
+    from autoscholar.parse.structure import _dehyphenate
+
+    assert _dehyphenate("many sentence-", "and token-level tasks", set(), set()) == \
+        "many sentence- and token-level tasks"
+    assert _dehyphenate("a docu-", "ment here", {"document"}, set()) == "a document here"

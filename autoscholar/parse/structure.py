@@ -100,8 +100,14 @@ def _style(ln: Line) -> tuple:
     return (round(ln.size), ln.bold, ln.caps)
 
 
+_SUSPENDED = re.compile(r"^(?:and|or|to|nor|as\s+well\s+as|versus|vs\.)\b")
+
+
 def _dehyphenate(prev: str, nxt: str, vocab: set[str], hyphenated: set[str]) -> str:
-    """Join two line texts; "docu-" + "ment" -> "document", "state-of-the-" + "art" kept."""
+    """Join two line texts; "docu-" + "ment" -> "document", "state-of-the-" + "art" kept,
+    "sentence-" + "and token-level" keeps its suspended hyphen and the space."""
+    if prev.endswith("-") and _SUSPENDED.match(nxt):
+        return prev + " " + nxt
     if prev.endswith("-") and len(prev) > 1 and prev[-2].isalpha() and nxt[:1].islower():
         a = re.search(r"([\w\-]+)-$", prev[-80:])
         b = re.match(r"([\w]+)", nxt)
