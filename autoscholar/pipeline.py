@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -158,6 +159,25 @@ def contexts(settings: Settings, run_dir: Path) -> StageStats:
 # ---------------------------------------------------------------- generate
 
 
+def in_threads(fn, pending: list[tuple[str, object]], workers: int) -> Iterator[tuple[str, object]]:
+    """(key, fn(item)) in input order with `workers` threads. At most 2 x workers calls are
+    queued, so a failure or Ctrl-C stops new (paid) calls at once instead of draining a queue."""
+    window: deque = deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        try:
+            for key, item in pending:
+                window.append((key, pool.submit(fn, item)))
+                if len(window) >= 2 * workers:
+                    key_done, future = window.popleft()
+                    yield key_done, future.result()
+            while window:
+                key_done, future = window.popleft()
+                yield key_done, future.result()
+        finally:
+            for _, future in window:
+                future.cancel()
+
+
 def generate(settings: Settings, run_dir: Path) -> StageStats:
     from .generate import generate_queries
 
@@ -182,10 +202,7 @@ def generate(settings: Settings, run_dir: Path) -> StageStats:
             return
         # Model calls wait on the network: run a few at once. A ServiceError stops the run
         # (everything finished so far is on disk and in the cache; rerun to go on).
-        with ThreadPoolExecutor(max_workers=max(1, settings.llm_concurrency)) as pool:
-            for key, outcome in zip((k for k, _ in pending),
-                                    pool.map(one, (c for _, c in pending))):
-                yield key, outcome
+        yield from in_threads(one, pending, max(1, settings.llm_concurrency))
 
     label = "generate (offline)" if settings.llm == "none" else f"generate ({settings.llm})"
     return run_stage(run_dir, "generate", items, work, _key("context", "context_id"), label)
@@ -245,6 +262,18 @@ def match(settings: Settings, run_dir: Path) -> StageStats:
 # ---------------------------------------------------------------- manifest and build
 
 
+def _index_checksum(run_dir: Path, settings: Settings) -> dict:
+    """The snapshot an index was built from here, or the given index folder's meta.json."""
+    stamp = run_dir / "arxiv-index.source.json"
+    if stamp.exists():
+        return json.loads(stamp.read_text())
+    meta = Path(settings.arxiv_index or "") / "meta.json"
+    if settings.arxiv_index and meta.is_file():
+        return {"source": str(Path(settings.arxiv_index).resolve()),
+                "meta_sha256": sha256_file(meta)}
+    return {}
+
+
 def update_manifest(run_dir: Path, settings: Settings, stage: str, stats: dict) -> None:
     path = run_dir / "manifest.json"
     manifest = json.loads(path.read_text()) if path.exists() else {}
@@ -254,8 +283,7 @@ def update_manifest(run_dir: Path, settings: Settings, stage: str, stats: dict) 
     fetched = run_dir / "fetch.jsonl"
     manifest["inputs"] = {
         "pdfs": {p.paper_id: p.pdf_sha256 for p in read_jsonl(fetched, Paper)},
-        "arxiv_index": json.loads((run_dir / "arxiv-index.source.json").read_text())
-        if (run_dir / "arxiv-index.source.json").exists() else str(settings.arxiv_index or ""),
+        "arxiv_index": _index_checksum(run_dir, settings),
     }
     manifest.setdefault("stages", {})[stage] = stats
     write_atomic(path, json.dumps(manifest, indent=2, sort_keys=True, default=str))

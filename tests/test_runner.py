@@ -100,3 +100,30 @@ def test_sigkill_mid_stage_then_rerun_gives_identical_output(tmp_path):
     subprocess.run([sys.executable, str(script), str(killed), "0"], check=True)
     assert (killed / "slow.jsonl").read_bytes() == (reference / "slow.jsonl").read_bytes()
     assert read_done(killed / "slow.done") == read_done(reference / "slow.done")
+
+
+def test_in_threads_keeps_order_and_stops_queueing_after_a_failure():
+    import threading
+
+    from autoscholar.pipeline import in_threads
+
+    started = []
+    lock = threading.Lock()
+
+    def call(n):
+        with lock:
+            started.append(n)
+        time.sleep(0.01)
+        if n == 3:
+            raise RuntimeError("endpoint down")
+        return n * 10
+
+    items = [(f"k{n}", n) for n in range(100)]
+    got = []
+    try:
+        for key, value in in_threads(call, items, workers=2):
+            got.append((key, value))
+    except RuntimeError:
+        pass
+    assert got == [("k0", 0), ("k1", 10), ("k2", 20)]
+    assert len(started) <= 8  # not the whole queue of 100
