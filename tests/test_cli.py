@@ -197,3 +197,35 @@ def test_contexts_of_one_pdf_as_json_lines(demo_run):
     cited = {k for group in keys for k in group.split(",")}
     assert cited == {r["key"] for r in rows[0]["refs"]}
     assert all(r["raw"] for r in rows[0]["refs"])
+
+
+def test_build_with_grobid_against_a_local_grobid_server(tmp_path, shared_data):
+    from grobid_server import FakeGrobid
+
+    pairs = {"s2orc-doc2json__2020.acl-main.207": "s2orc-doc2json__2020.acl-main.207.tei.xml",
+             "mmda__e5910c027af0ee9c1901c57f6579d903aedee7f4":
+                 "mmda__e5910c027af0ee9c1901c57f6579d903aedee7f4.tei.xml"}
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    tei = {}
+    for stem, tei_name in pairs.items():
+        shutil.copy(shared_data / "pdf" / f"{stem}.pdf", pdfs / f"{stem}.pdf")
+        tei[f"{stem}.pdf"] = (shared_data / "tei" / tei_name).read_bytes()
+    index = ROOT / "data" / "demo_arxiv.jsonl"
+    with FakeGrobid(tei) as grobid:
+        args = ["build", "--venue", "local", "--pdf-dir", pdfs, "--parser", "grobid",
+                "--grobid-url", grobid.url, "--arxiv-index", index, "--out", tmp_path / "run"]
+        run(*args)
+        assert len(grobid.requests) == 2
+        parsed = [json.loads(x) for x in (tmp_path / "run" / "parse.jsonl").read_text().splitlines()]
+        assert {p["parser"] for p in parsed} == {"grobid"}
+        contexts = (tmp_path / "run" / "contexts.jsonl").read_text().splitlines()
+        assert len(contexts) >= 5
+        # Rerunning the same build asks Grobid nothing more: parsed papers and TEI are kept.
+        run(*args)
+        assert len(grobid.requests) == 2
+    proc = run("build", "--venue", "local", "--pdf-dir", pdfs, "--parser", "grobid",
+               "--grobid-url", grobid.url, "--arxiv-index", index, "--out", tmp_path / "other",
+               check=False)
+    assert proc.returncode == 1 and "Grobid is not reachable" in proc.stderr
+    assert "Traceback" not in proc.stderr
