@@ -83,6 +83,27 @@ def collect(run_dir: Path) -> dict:
     }
 
 
+def per_paper(run_dir: Path) -> list[list]:
+    """One row per listed paper: how far it got, and why it stopped if it did."""
+    from .records import CitationContext, Paper
+
+    papers = list(read_jsonl(run_dir / "listing.jsonl", Paper))
+    contexts = Counter(c.source.paper_id
+                       for c in read_jsonl(run_dir / "contexts.jsonl", CitationContext))
+    queries = Counter(m.query.context.source.paper_id
+                      for m in read_jsonl(run_dir / "match.jsonl", MatchedQuery))
+    published = Counter(e.source_meta.paper_id for s in SPLITS
+                        for e in read_jsonl(run_dir / "dataset" / f"{s}.jsonl", Example))
+    stopped: dict[str, str] = {}
+    for stage in ("fetch", "parse", "contexts"):
+        path = run_dir / f"{stage}.rejects.jsonl"
+        for line in path.read_text().splitlines() if path.exists() else []:
+            row = json.loads(line)
+            stopped.setdefault(row["key"], f"{stage}: {row['reason']}")
+    return [[p.paper_id, p.title[:70], contexts[p.paper_id], queries[p.paper_id],
+             published[p.paper_id], stopped.get(p.paper_id, "")] for p in papers]
+
+
 def _sample(example: Example) -> str:
     answers = "".join(
         f"<li><code>{html.escape(aid)}</code> {html.escape(title)} "
@@ -101,7 +122,8 @@ def _sample(example: Example) -> str:
     )
 
 
-def render(run_dir: Path, numbers: dict, samples: list[Example], weakest: list) -> str:
+def render(run_dir: Path, numbers: dict, samples: list[Example], weakest: list,
+           papers: list[list]) -> str:
     funnel = _table(["stage", "what", "records"],
                     [[s, what, numbers["funnel"][s]] for s, what in FUNNEL])
     splits = _table(["split", "queries", "source papers"],
@@ -115,6 +137,8 @@ def render(run_dir: Path, numbers: dict, samples: list[Example], weakest: list) 
     weak = _table(["score", "arXiv id", "arXiv title", "reference as printed"],
                   [[f"{a.score:.1f}", a.arxiv_id, a.title, a.raw[:200]] for a in weakest]
                   or [["-", "-", "-", "no fuzzy matches"]])
+    paper_table = _table(["paper", "title", "contexts", "queries", "published", "stopped at"],
+                         papers or [["-", "no papers listed", 0, 0, 0, ""]])
     total = sum(numbers["examples"].values())
     plots = "".join([
         _plot(numbers["answers_per_query"], "answers per query", "answers",
@@ -134,6 +158,7 @@ color:#777}}img{{margin:4px}}</style></head><body>
 generators: {html.escape(json.dumps(numbers["generators"]))}.</p>
 <h2>Funnel</h2>{funnel}{splits}
 <h2>Rejects</h2>{rejects}{drops}
+<h2>Papers</h2>{paper_table}
 <h2>Matching</h2>{methods}<h3>Weakest fuzzy matches (check these first)</h3>{weak}
 <h2>Distributions</h2>{plots}
 <h2>Samples</h2>{"".join(_sample(e) for e in samples) or "<p>no published queries</p>"}
@@ -149,7 +174,7 @@ def audit(run_dir: Path, n_samples: int = 25) -> Path:
     fuzzy = [a for m in matched for a in m.answers if a.method not in ("arxiv-id", "exact-title")]
     weakest = sorted(fuzzy, key=lambda a: (a.score, a.arxiv_id))[:15]
     out = run_dir / "audit" / "report.html"
-    write_atomic(out, render(run_dir, numbers, samples, weakest))
+    write_atomic(out, render(run_dir, numbers, samples, weakest, per_paper(run_dir)))
     write_atomic(run_dir / "audit" / "numbers.json", json.dumps(
         {k: v for k, v in numbers.items() if not isinstance(v, list)}, indent=2))
     return out

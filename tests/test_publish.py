@@ -106,6 +106,7 @@ def test_audit_report_escapes_text_and_shows_numbers(tmp_path):
     report = audit(tmp_path).read_text()
     assert "Ref <b>" not in report and "Ref &lt;b&gt;0&lt;/b&gt; raw" in report
     assert report.count("data:image/png;base64,") == 3
+    assert "<h2>Papers</h2>" in report
     numbers = collect(tmp_path)
     assert numbers["match_methods"] == {"fuzzy-title": 73}
     assert numbers["rejects"]["publish"] == {"near-duplicate": 1, "no-answer-on-arxiv": 1}
