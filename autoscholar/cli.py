@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from . import __version__
 from .config import PARSERS, VENUES, Settings
-from .errors import AutoscholarError
+from .errors import AutoscholarError, InputError
 
 app = typer.Typer(
     help="Build AutoScholarQuery-style datasets: scholarly search queries paired with the arXiv "
@@ -67,7 +67,12 @@ def _settings_for_run(run_dir: Path, **flags) -> Settings:
     manifest = run_dir / "manifest.json"
     if not run_dir.is_dir():
         raise typer.BadParameter(f"{run_dir} is not a run directory")
-    recorded = json.loads(manifest.read_text())["settings"] if manifest.exists() else {}
+    try:
+        recorded = json.loads(manifest.read_text())["settings"] if manifest.exists() else {}
+        recorded = dict(recorded)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{manifest} is damaged ({type(exc).__name__}: {exc}): "
+                         "fix or delete it and rerun `autoscholar build`") from None
     recorded = {k: v for k, v in recorded.items() if not k.endswith("_set")}
     recorded.update({k: v for k, v in flags.items() if v is not None})
     recorded["run_dir"] = str(run_dir)
@@ -274,18 +279,24 @@ def resolve(
     from .arxiv.match import resolve_raw
 
     loaded = load_index(index)
-    stream = sys.stdin if file == "-" else open(file, encoding="utf-8")
-    with stream:
-        for line in stream:
-            ref = line.strip()
-            if not ref:
-                continue
-            r = resolve_raw(ref, loaded, threshold)
-            out = {"ref": ref, "arxiv_id": r.arxiv_id, "title": r.title, "method": r.method,
-                   "score": r.score}
-            if r.arxiv_id is None:
-                out["reason"] = r.reason
-            typer.echo(json.dumps(out, ensure_ascii=False))
+    try:
+        stream = sys.stdin if file == "-" else open(file, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
+    try:
+        with stream:
+            for line in stream:
+                ref = line.strip()
+                if not ref:
+                    continue
+                r = resolve_raw(ref, loaded, threshold)
+                out = {"ref": ref, "arxiv_id": r.arxiv_id, "title": r.title, "method": r.method,
+                       "score": r.score}
+                if r.arxiv_id is None:
+                    out["reason"] = r.reason
+                typer.echo(json.dumps(out, ensure_ascii=False))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 @app.command()

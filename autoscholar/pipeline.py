@@ -308,6 +308,9 @@ def run_named(stage: str, settings: Settings, run_dir: Path) -> dict:
 
 def build(settings: Settings, stages: Iterable[str] = STAGES) -> dict[str, dict]:
     run_dir = settings.resolved_run_dir()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot use {run_dir} as the run directory: {exc.strerror or exc}") from None
     return {stage: run_named(stage, settings, run_dir) for stage in stages}
 

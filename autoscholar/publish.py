@@ -18,6 +18,7 @@ import jsonlines
 from . import __version__
 from .config import Settings
 from .dedup import near_duplicate_queries
+from .errors import InputError
 from .records import AnswerProvenance, Example, MatchedQuery, PublishedSource, Reject
 from .runner import read_jsonl, write_atomic
 
@@ -93,6 +94,8 @@ def _jsonl_bytes(rows: list[Example]) -> bytes:
 
 
 def publish(run_dir: Path, settings: Settings) -> PublishStats:
+    if not (run_dir / "match.jsonl").exists():  # a wrong folder must not publish an empty dataset
+        raise InputError(f"{run_dir} has no match.jsonl yet: run `autoscholar match` first")
     matched = sorted(read_jsonl(run_dir / "match.jsonl", MatchedQuery),
                      key=lambda m: natural_key(m.query.query_id))
     rejects: list[Reject] = []

@@ -117,6 +117,7 @@ def run_stage(
     files = StageFiles(run_dir, stage)
     run_dir.mkdir(parents=True, exist_ok=True)
     done = recover(files.out, files.rejects, files.done, out_key)
+    files.out.touch()  # even with nothing to do: the next stage reads it (empty is an answer)
     stats = StageStats(stage=stage, inputs=len(items))
     pending = [(k, v) for k, v in items if k not in done]
     stats.skipped = len(items) - len(pending)

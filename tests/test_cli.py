@@ -188,6 +188,34 @@ def test_arxiv_index_build_and_resolve(tmp_path):
     assert piped.stdout == run("resolve", "--index", out, refs).stdout
 
 
+def test_bad_index_and_reference_files_are_one_clear_line(tmp_path):
+    index = tmp_path / "idx"
+    run("arxiv-index", "build", ROOT / "data" / "demo_arxiv.jsonl", "--out", index)
+    binary = tmp_path / "refs.bin"
+    binary.write_bytes(b"Attention\xff\xfe is all you need\n")
+    not_gz = tmp_path / "snap.jsonl.gz"
+    not_gz.write_text("plain text\n")
+    damaged = tmp_path / "damaged"
+    shutil.copytree(index, damaged)
+    (damaged / "ids.npy").write_text("garbage")
+    bad_run = tmp_path / "bad-run"
+    bad_run.mkdir()
+    (bad_run / "manifest.json").write_text("{not json")
+    for args in (("match", bad_run),
+                 ("publish", index),  # a folder that is no run: nothing to publish
+                 ("build", "--venue", "demo", "--out", binary),
+                 ("resolve", "--index", index, tmp_path / "missing.txt"),
+                 ("resolve", "--index", index, tmp_path),
+                 ("resolve", "--index", index, binary),
+                 ("resolve", "--index", damaged, binary),
+                 ("arxiv-index", "build", not_gz, "--out", tmp_path / "i2"),
+                 ("arxiv-index", "build", ROOT / "data" / "demo_arxiv.jsonl", "--out", binary)):
+        proc = run(*args, check=False)
+        assert proc.returncode == 1, args
+        assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr, args
+        assert len(proc.stderr.strip().splitlines()) == 1, (args, proc.stderr)
+
+
 def test_contexts_of_one_pdf_as_json_lines(demo_run):
     proc = run("contexts", demo_run / "pdfs" / "demo-002.pdf")
     rows = [json.loads(x) for x in proc.stdout.splitlines()]

@@ -71,6 +71,20 @@ def test_prompt_keeps_paragraph_as_data_and_lists_bibliography():
     assert "{paragraph}" not in text and "{bibliography}" not in text
 
 
+def test_placeholders_printed_in_pdf_text_are_not_expanded():
+    ctx = make_context()
+    ctx = ctx.model_copy(update={
+        "section": "Related Work {paragraph}",
+        "refs": [ctx.refs[0].model_copy(update={"title": "A {bibliography} of {section}"}),
+                 *ctx.refs[1:]],
+    })
+    [message] = prompt.format_input(ctx)
+    text = message["content"]
+    assert "(section: Related Work {paragraph}):" in text
+    assert "A {bibliography} of {section}" in text
+    assert text.count(ctx.text.replace(">>>", "> > >")) == 1  # the paragraph only inside <<< >>>
+
+
 @pytest.mark.parametrize("raw", [
     '{"queries": [{"question": "Which papers propose the Transformer?", "answer_keys": ["b0"]}]}',
     '```json\n{"queries": [{"question": "Which papers propose the Transformer?", "answer_keys": ["b0"]}]}\n```',
@@ -159,3 +173,11 @@ def test_dead_endpoint_is_a_service_error(tmp_path):
                         llm_timeout=2)
     with pytest.raises(ServiceError, match="cannot reach"):
         generate_queries(make_context(), settings, tmp_path)
+
+
+def test_no_api_key_is_a_clear_permanent_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("AUTOSCHOLAR_LLM_API_KEY", raising=False)
+    with pytest.raises(ServiceError, match="no API key") as err:
+        generate_queries(make_context(), Settings(llm="gpt-4o-mini"), tmp_path)
+    assert not err.value.transient

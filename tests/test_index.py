@@ -127,3 +127,30 @@ def test_real_snapshot_sample(shared_data, tmp_path):
     r = idx.get("0704.0001")
     assert r.first_version == dt.date(2007, 4, 2)
     assert r.surnames[:2] == ["balazs", "berger"]
+
+
+def test_unreadable_snapshots_and_damaged_indexes_are_input_errors(tmp_path):
+    bad_gz = tmp_path / "snap.jsonl.gz"
+    bad_gz.write_bytes(b"not gzip at all\n")
+    bad_zip = tmp_path / "snap.zip"
+    bad_zip.write_bytes(b"not a zip either\n")
+    plain = write_snapshot(tmp_path / "snap.jsonl")
+    truncated = tmp_path / "cut.jsonl.gz"
+    truncated.write_bytes(gzip.compress(plain.read_bytes())[:-40])
+    for snap in (bad_gz, bad_zip, truncated):
+        with pytest.raises(InputError, match="cannot read arXiv snapshot"):
+            build_index(snap, tmp_path / "out")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    with pytest.raises(InputError, match="cannot write the index"):
+        build_index(plain, a_file)
+    build_index(plain, tmp_path / "ok")
+    (tmp_path / "ok" / "ids.npy").write_bytes(b"garbage")
+    with pytest.raises(InputError, match="damaged"):
+        load_index(tmp_path / "ok")
+    (tmp_path / "ok" / "meta.json").write_text("{broken")
+    with pytest.raises(InputError, match="damaged"):
+        load_index(tmp_path / "ok")
+    (tmp_path / "ok" / "meta.json").write_text("[1, 2]")
+    with pytest.raises(InputError):
+        load_index(tmp_path / "ok")

@@ -165,3 +165,15 @@ def test_match_query_without_publication_date_keeps_answers(index):
     refs = [BibEntry(key="b2", raw="Hu et al. LoRA. arXiv:2106.09685")]
     mq = match_query(_query(refs, ["b2"], None), index)
     assert [a.arxiv_id for a in mq.answers] == ["2106.09685"]
+
+
+def test_without_a_date_the_source_year_still_bounds_the_answers(index):
+    refs = [BibEntry(key="b2", raw="Hu et al. LoRA. arXiv:2106.09685"),  # first version 2021
+            BibEntry(key="b3", raw="Devlin et al. BERT. arXiv:1810.04805")]
+    query = _query(refs, ["b2", "b3"], None)
+    query.context.source.year = 2020
+    mq = match_query(query, index)
+    assert [a.arxiv_id for a in mq.answers] == ["1810.04805"]
+    assert [(d.key, d.reason) for d in mq.dropped] == [("b2", "newer-than-source")]
+    query.context.source.year = 2021
+    assert [a.arxiv_id for a in match_query(query, index).answers] == ["2106.09685", "1810.04805"]

@@ -23,6 +23,18 @@ from autoscholar.arxiv.normalize import fold, normalize_title, surname, years_in
     ("Ｆｕｌｌ width", "Full width"),  # NFKC
     ("Straße", "Strasse"),
     ("What's new?", "What’s new"),
+    # Macros whose name starts with a letter accent (\b, \d, \r, \v, \k, \u) are not accents.
+    ("β-VAE", r"$\beta$-VAE"),
+    ("δ-net", r"$\delta$-net"),
+    ("ρ-sampling", r"\rho-sampling"),
+    ("ε-greedy", r"$\varepsilon$-greedy"),
+    ("κ-means", r"$\kappa$-means"),
+    ("Deep learning", r"{\bf Deep} learning"),
+    ("Deep learning", r"{\rm Deep} learning"),
+    ("Šekrst", r"\v{S}ekrst"),
+    ("Şahin", r"\c Sahin"),
+    ("Martínez", r"Mart{\'\i}nez"),
+    ("cooperative", "co\u00adoperative"),  # soft hyphen left by a line break
 ])
 def test_spellings_meet(a, b):
     assert normalize_title(a) == normalize_title(b)

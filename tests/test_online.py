@@ -143,3 +143,33 @@ def test_match_stage_uses_the_fallback_only_when_asked(server, tmp_path):
             assert list((run_dir / "cache" / "arxiv-api").glob("*.xml"))
         else:
             assert mq.answers == [] and mq.dropped[0].reason == "not-on-arxiv"
+
+
+def test_an_unreadable_response_is_not_cached(tmp_path):
+    from autoscholar.errors import ServiceError
+
+    bodies = [b"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><entry><id>http://ar",
+              FEED.format(entries=entry_xml("2005.14165")).encode()]
+
+    class Flaky(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = bodies.pop(0)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/api/query"
+        with pytest.raises(ServiceError):
+            ArxivAPI(tmp_path, base_url=url, min_interval=0).by_id("2005.14165")
+        # The rerun asks again instead of failing forever on a cached half answer.
+        again = ArxivAPI(tmp_path, base_url=url, min_interval=0).by_id("2005.14165")
+        assert [r["id"] for r in again] == ["2005.14165"]
+    finally:
+        srv.shutdown()

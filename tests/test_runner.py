@@ -34,6 +34,14 @@ def test_run_stage_writes_outputs_rejects_and_skips_done(tmp_path):
     assert (again.skipped, again.processed, calls) == (10, 0, [])
 
 
+def test_a_stage_with_no_inputs_still_leaves_its_output_for_the_next_stage(tmp_path):
+    # E.g. every PDF of a folder was rejected by parse: contexts gets nothing, and generate
+    # must then find an empty contexts.jsonl rather than report the stage as never run.
+    stats = run_stage(tmp_path, "t", [], double, KEY)
+    assert (stats.inputs, stats.outputs) == (0, 0)
+    assert (tmp_path / "t.jsonl").read_bytes() == b""
+
+
 def test_recover_cuts_partial_lines_and_outputs_of_unfinished_keys(tmp_path):
     out, rej, done = tmp_path / "t.jsonl", tmp_path / "t.rejects.jsonl", tmp_path / "t.done"
     good = SourceMeta(paper_id="a").model_dump_json()

@@ -28,6 +28,7 @@ import re
 import resource
 import time
 import zipfile
+import zlib
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -106,6 +107,14 @@ def iter_snapshot(path: Path) -> Iterator[dict | None]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"arXiv snapshot not found: {path}")
+    try:
+        yield from _read_snapshot(path)
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        # A truncated download or a file that is not what its suffix says.
+        raise InputError(f"cannot read arXiv snapshot {path}: {exc}") from None
+
+
+def _read_snapshot(path: Path) -> Iterator[dict | None]:
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as zf:
             names = [n for n in zf.namelist() if not n.endswith("/")]
@@ -206,8 +215,11 @@ def build_index_from_records(records: Iterable[dict | None], out: Path,
     """The same from Kaggle-format dicts (None or a dict without id/title counts as malformed)."""
     start = time.perf_counter()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "meta.json").unlink(missing_ok=True)  # a half-built folder must not load
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "meta.json").unlink(missing_ok=True)  # a half-built folder must not load
+    except OSError as exc:
+        raise InputError(f"cannot write the index to {out}: {exc.strerror or exc}") from None
     stats = BuildStats()
     date_counts: Counter[int] = Counter()
     seen: set[str] = set()
@@ -343,8 +355,13 @@ class ArxivIndex:
         meta_path = folder / "meta.json"
         if not meta_path.is_file():
             raise InputError(f"not an arXiv index folder (no meta.json): {folder}")
-        self.meta = json.loads(meta_path.read_text())
-        if self.meta.get("format") != FORMAT:
+        try:
+            self.meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise InputError(f"arXiv index {folder} is damaged (meta.json: {exc}): rebuild it "
+                             "with `autoscholar arxiv-index build`") from None
+        if not isinstance(self.meta, dict) or self.meta.get("format") != FORMAT:
+            self.meta = self.meta if isinstance(self.meta, dict) else {}
             raise InputError(f"arXiv index {folder} has format {self.meta.get('format')!r}, "
                              f"expected {FORMAT!r}: rebuild it with `autoscholar arxiv-index build`")
 
@@ -353,13 +370,17 @@ class ArxivIndex:
             return np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray)
 
         self.folder = folder
-        self.ids = arr("ids")
-        self._id_sorted, self._id_rows = arr("id_sorted"), arr("id_rows")
-        self.titles, self.norms = _Strings(folder, "title"), _Strings(folder, "norm")
-        self._sur, self._cat = _Strings(folder, "sur"), _Strings(folder, "cat")
-        self._first, self._source = arr("first_version"), arr("date_source")
-        self._exact_hash, self._exact_rows = arr("exact_hash"), arr("exact_rows")
-        self._gram_keys, self._gram_off, self._postings = arr("gram_keys"), arr("gram_off"), arr("postings")
+        try:
+            self.ids = arr("ids")
+            self._id_sorted, self._id_rows = arr("id_sorted"), arr("id_rows")
+            self.titles, self.norms = _Strings(folder, "title"), _Strings(folder, "norm")
+            self._sur, self._cat = _Strings(folder, "sur"), _Strings(folder, "cat")
+            self._first, self._source = arr("first_version"), arr("date_source")
+            self._exact_hash, self._exact_rows = arr("exact_hash"), arr("exact_rows")
+            self._gram_keys, self._gram_off, self._postings = arr("gram_keys"), arr("gram_off"), arr("postings")
+        except (OSError, ValueError) as exc:  # a missing, truncated or foreign array file
+            raise InputError(f"arXiv index {folder} is damaged ({exc}): rebuild it with "
+                             "`autoscholar arxiv-index build`") from None
         self._n = len(self.ids)
         self._log_n = math.log(max(self._n, 2))
 

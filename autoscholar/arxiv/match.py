@@ -252,7 +252,10 @@ def match_query(query: Query, index: ArxivIndex, threshold: float = 90.0,
     """The match stage for one query: resolve its answers, drop leaks and duplicates.
     `resolver` replaces the local cascade (e.g. with the arXiv API fallback)."""
     refs = {ref.key: ref for ref in query.context.refs}
-    published = query.context.source.published
+    source = query.context.source
+    # No publication date known (a local PDF, a venue without dates): the paper still came out
+    # in its year, so an answer first posted after that year is a leak all the same.
+    published = source.published or (dt.date(source.year, 12, 31) if source.year else None)
     answers: list[ResolvedAnswer] = []
     dropped: list[DroppedAnswer] = []
     seen: set[str] = set()

@@ -15,7 +15,9 @@ import unicodedata
 
 # Accent commands: \"u, {\"u}, \"{u}, \'e, \c{c}, \v{s} ... keep the base letter; the accent
 # is folded away later anyway, so both spellings of "Schölkopf" meet at "scholkopf".
-_ACCENT = re.compile(r"\{?\\([\"'`^~=.uvHckrbd])\s*\{?\s*(\\?[A-Za-z])\s*\}?\}?")
+# A letter accent (\v, \b, \d, ...) followed by another letter is a longer macro name:
+# \beta, \delta, \rho, \bf, \url are not accents on "e", "e", "h", "f", "r".
+_ACCENT = re.compile(r"\{?\\(?:[\"'`^~=.]|[uvHckrbd](?![A-Za-z]))\s*\{?\s*(\\?[A-Za-z])\s*\}?\}?")
 _LETTER_MACROS = {
     "ss": "ss", "o": "o", "O": "O", "aa": "a", "AA": "A", "ae": "ae", "AE": "AE",
     "oe": "oe", "OE": "OE", "l": "l", "L": "L", "i": "i", "j": "j",
@@ -64,7 +66,7 @@ def fold(text: str) -> str:
 def delatex(text: str) -> str:
     """Plain text from a LaTeX-ish string: accents, formatting macros, math delimiters."""
     if "\\" in text:
-        text = _ACCENT.sub(lambda m: _LETTER_MACROS.get(m.group(2)[1:], m.group(2)[-1]), text)
+        text = _ACCENT.sub(lambda m: _LETTER_MACROS.get(m.group(1)[1:], m.group(1)[-1]), text)
         text = _FORMAT.sub("", text)
         text = _ESCAPED.sub(r"\1", text)
         text = _WRAPPER.sub(lambda m: _GREEK.get(m.group(1), ""), text)

@@ -57,6 +57,10 @@ class ArxivAPI:
             raise ServiceError(f"arXiv API request failed: {exc}") from exc
         finally:
             self._last = self._clock()
+        try:  # only a readable feed is cached: a cut or garbled body would fail every rerun
+            etree.fromstring(body, _PARSER)
+        except etree.XMLSyntaxError as exc:
+            raise ServiceError(f"arXiv API returned unreadable XML: {exc}") from None
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(body)
         tmp.replace(path)

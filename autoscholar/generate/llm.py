@@ -64,7 +64,13 @@ def complete(
     if path.exists():
         return json.loads(path.read_text("utf-8"))["text"], True
     try:
-        response = (llm or client(settings)).chat.completions.create(**body)
+        llm = llm or client(settings)
+    except openai.OpenAIError as exc:  # the SDK refuses to start without a key
+        raise ServiceError("no API key for the LLM endpoint: set AUTOSCHOLAR_LLM_API_KEY or "
+                           "OPENAI_API_KEY, or give --llm-base-url for a local server",
+                           transient=False) from exc
+    try:
+        response = llm.chat.completions.create(**body)
     except openai.AuthenticationError as exc:
         raise ServiceError("the LLM endpoint refused the API key (HTTP 401): set "
                            "AUTOSCHOLAR_LLM_API_KEY or OPENAI_API_KEY", transient=False) from exc

@@ -55,15 +55,20 @@ def format_input(context: CitationContext, version: str = PROMPT_VERSION) -> lis
         f"[{ref.key}] {ref.title or ref.raw}" + (f" ({ref.year})" if ref.year else "")
         for ref in context.refs
     )
-    # str.replace, not str.format: the paragraph is untrusted text full of braces.
-    prompt = (
-        template(version)
-        .replace("{max_queries}", str(MAX_QUERIES))
-        .replace("{section}", context.section)
-        .replace("{bibliography}", bibliography)
-        .replace("{paragraph}", context.text.replace(">>>", "> > >"))
-    )
+    values = {
+        "max_queries": str(MAX_QUERIES),
+        "section": context.section,
+        "bibliography": bibliography,
+        "paragraph": context.text.replace(">>>", "> > >"),
+    }
+    # One pass over the template, not str.format or chained str.replace: the inserted text is
+    # untrusted PDF text full of braces, and a "{paragraph}" printed in a heading or a reference
+    # must stay text, not pull the paragraph out of its quotes.
+    prompt = _PLACEHOLDER.sub(lambda m: values[m.group(1)], template(version))
     return [{"role": "user", "content": prompt}]
+
+
+_PLACEHOLDER = re.compile(r"\{(max_queries|section|bibliography|paragraph)\}")
 
 
 def _json_text(text: str) -> str:
