@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeRemainingColumn)
 
+from .errors import InputError
 from .records import Reject
 
 M = TypeVar("M", bound=BaseModel)
@@ -60,9 +61,15 @@ def read_jsonl(path: Path, model: type[M]) -> Iterator[M]:
     if not path.exists():
         return
     with path.open("rb") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, 1):
             if line.endswith(b"\n") and line.strip():
-                yield model.model_validate_json(line)
+                try:
+                    yield model.model_validate_json(line)
+                except ValidationError as exc:
+                    first = str(exc).splitlines()[0]
+                    raise InputError(f"{path}:{number} is not a {model.__name__} record "
+                                     f"({first}): was the file edited or written by another "
+                                     "version?") from None
 
 
 def _complete_lines(path: Path) -> list[bytes]:

@@ -135,3 +135,14 @@ def test_in_threads_keeps_order_and_stops_queueing_after_a_failure():
         pass
     assert got == [("k0", 0), ("k1", 10), ("k2", 20)]
     assert len(started) <= 8  # not the whole queue of 100
+
+
+def test_a_corrupt_stage_line_is_a_clear_input_error(tmp_path):
+    import pytest
+
+    from autoscholar.errors import InputError
+
+    path = tmp_path / "contexts.jsonl"
+    path.write_text(SourceMeta(paper_id="a").model_dump_json() + "\n" + '{"paper_id": 3}\n')
+    with pytest.raises(InputError, match=r"contexts.jsonl:2 is not a SourceMeta record"):
+        list(read_jsonl(path, SourceMeta))
