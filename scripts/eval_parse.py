@@ -92,7 +92,12 @@ def _sent_same(a: str, b: str) -> bool:
     if fuzz.ratio(a, b) >= SENT_MIN:
         return True
     short, long_ = sorted((a, b), key=len)
-    return len(short) >= 0.6 * len(long_) and fuzz.partial_ratio(short, long_) >= 90
+    if len(short) >= 0.6 * len(long_) and fuzz.partial_ratio(short, long_) >= 90:
+        return True
+    # one parser split where the other did not ("... [25]. (ii) Text ...", a bulleted item run
+    # into the sentence before it): a whole sentence found verbatim inside the other's is
+    # the same citing context
+    return len(short) >= 60 and fuzz.partial_ratio(short, long_) >= 97
 
 
 def _title_same(a: str, b: str) -> bool:

@@ -91,3 +91,54 @@ def test_urls_broken_across_lines_are_rejoined():
     assert entries[0].raw.endswith("URL https://arxiv.org/abs/2506.06499.")
     assert entries[0].arxiv_id == "2506.06499"
     assert entries[1].raw.endswith("URL https://github.com/camel-ai/loong.")
+
+
+def test_hyphens_at_line_ends_in_entries():
+    lines = [_ln("[1] T. Saier. 2019. Bibliometric-", 50, 100),
+             _ln("enhanced arXiv. In Workshop on Bibliometric-enhanced IR, 2019.", 60, 111),
+             _ln("[2] N. Reimers. 2019. Sentence-", 50, 122), _ln("BERT: Sentence embeddings. 2019.", 60, 133),
+             _ln("[3] A. Lee. 2020. A docu-", 50, 144), _ln("ment parser. 2020.", 60, 155)]
+    entries = parse_bibliography(lines)
+    # a compound printed whole elsewhere in the list keeps its hyphen; a capitalised second
+    # part is a compound too; an ordinary word broken by the line is rejoined
+    assert entries[0].title == "Bibliometric-enhanced arXiv"
+    assert entries[1].title == "Sentence-BERT: Sentence embeddings"
+    assert entries[2].title == "A document parser"
+
+
+def test_acronym_compounds_keep_their_hyphen():
+    entries = parse_bibliography([_ln("[1] P. Laban. 2022. SummaC: Re-visiting NLI-", 50, 100),
+                                  _ln("based models for inconsistency detection. 2022.", 60, 111)])
+    assert entries[0].title == "SummaC: Re-visiting NLI-based models for inconsistency detection"
+
+
+def test_named_labels_are_not_authors():
+    e = parse_entry("[Agichtein and Gravano, 2000] E. Agichtein and L. Gravano. Snowball: Extracting "
+                    "relations from large plain-text collections. In Proc. of DL, 2000.", "a")
+    assert e.authors == ["E. Agichtein", "L. Gravano"]
+    assert e.title == "Snowball: Extracting relations from large plain-text collections"
+    assert e.year == 2000
+    assert parse_entry("[Smi20] J. Smith. A title of the paper. In ACL, 2020.", "s").authors == ["J. Smith"]
+
+
+def test_question_titles_end_before_the_venue():
+    e = parse_entry("Joon Son Chung, Amir Jamaludin, and Andrew Zisserman. 2017. You said that? arXiv "
+                    "preprint arXiv:1705.02966 (2017).", "c")
+    assert e.title == "You said that?" and e.arxiv_id == "1705.02966"
+    e = parse_entry("Kevin Clark and Urvashi Khandelwal. 2019. What does BERT look at? An analysis of "
+                    "BERT's attention. In BlackboxNLP.", "k")
+    assert e.title == "What does BERT look at? An analysis of BERT's attention"
+
+
+def test_years_before_1950():
+    e = parse_entry("Claude E Shannon. A mathematical theory of communication. The Bell system technical "
+                    "journal, 27(3):379–423, 1948.", "s")
+    assert e.year == 1948 and e.title == "A mathematical theory of communication"
+
+
+def test_long_author_lists_still_give_a_title():
+    names = ", ".join(f"Author{i} Surname{i}" for i in range(60))
+    e = parse_entry(f"{names}, and Kyle Lo. 2023. The Semantic Scholar Open Data Platform. ArXiv, "
+                    "abs/2301.10140.", "k")
+    assert e.title == "The Semantic Scholar Open Data Platform" and e.year == 2023
+    assert len(e.authors) == 61 and e.arxiv_id == "2301.10140"

@@ -164,3 +164,23 @@ def test_entry_matches_checks_name_and_year():
     assert not entry_matches("Mull", "2021", e)
     undated = _e("u", "Jörg Müller. Untitled.", ["Jörg Müller"], None)
     assert entry_matches("Muller", "2019", undated)  # nothing printed rules the year out
+
+
+def test_organisation_and_small_caps_author_year_callouts():
+    bib = [_e("camel2025", "CAMEL-AI.org. Loong: long cots at scale, 2025.", ["CAMEL-AI.org"], 2025),
+           _e("jimenez2023", "Carlos E. Jimenez and John Yang. SWE-bench. 2023.",
+              ["Carlos E. Jimenez", "John Yang"], 2023)]
+    text = ("Project Loong (CAMEL-AI.org, 2025) verifies answers. SWE-bench [JIMENEZ ET AL. 2023] "
+            "is the benchmark [CODESEARCHNET, JIMENEZ ET AL. 2023].")
+    spans = cite_spans(text, bib)
+    assert [(s.text, s.keys) for s in spans] == [
+        ("(CAMEL-AI.org, 2025)", ["camel2025"]), ("[JIMENEZ ET AL. 2023]", ["jimenez2023"]),
+        ("JIMENEZ ET AL. 2023", ["jimenez2023"])]
+    # a dot between words of a sentence is not part of a name
+    assert find_author_year_callouts("as in Smith.Doe (2020)")[0][2] == [("Doe", "2020")]
+
+
+def test_sentences_split_before_enumerators():
+    text = "Some test it [25]. (ii) Others read text (e.g. (a) this one). Done."
+    assert [s.text for s in split_sentences(text, [])] == [
+        "Some test it [25].", "(ii) Others read text (e.g. (a) this one).", "Done."]

@@ -443,3 +443,125 @@ def test_dehyphenation_keeps_suspended_hyphens():
     assert _dehyphenate("many sentence-", "and token-level tasks", set(), set()) == \
         "many sentence- and token-level tasks"
     assert _dehyphenate("a docu-", "ment here", {"document"}, set()) == "a document here"
+    assert _dehyphenate("an NLI-", "based model", {"nlibased"}, set()) == "an NLI-based model"
+    assert _dehyphenate("Chain-", "of-thought can", {"chainof"}, {"chain-of-thought"}) == \
+        "Chain-of-thought can"
+    assert _dehyphenate("our end-", "to-end model", {"end", "our"}, set()) == "our end-to-end model"
+    assert _dehyphenate("a docu-", "ment-level model", {"document"}, set()) == "a document-level model"
+
+
+def _structure_pdf(path: Path) -> Path:
+    """Headings with a code-font word, a heading that wraps, unnumbered sibling subsections,
+    a bulleted list, and a line that ends on "et al." before the next block."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, [
+        "Parsing papers is hard and we explain why in the sections that follow here.",
+    ])
+    y = _lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, [
+        "Approaches in this space can be broadly categorized into two families here:",
+        "\u2022 Procedural generation trains models on generated problems [1]. It works.",
+        "\u2022 Model-based generation uses language models to write problems [2].",
+    ])
+    lead = "3   Design of "
+    p.insert_text((72, y + 18), lead, fontname="hebo", fontsize=12)
+    p.insert_text((72 + pymupdf.get_text_length(lead, "hebo", 12), y + 18), "papermage",
+                  fontname="cobo", fontsize=12)
+    y = _lines(p, 72, y + 18 + 19, [
+        "The toolkit has three parts that we describe in the following subsections.",
+    ])
+    y = _lines(p, 72, y + 12, ["3.1   Representing and manipulating",
+                               "visually-rich documents with magelib"], size=10.5, font="hebo")
+    y = _lines(p, 72, y + 4, [
+        "In this section we show code snippets of the library and its abstractions.",
+    ])
+    _lines(p, 72, 740, ["1"], size=9)
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["References"], size=12, font="hebo")
+    _lines(p, 72, y + 4, [
+        "[1] A. Author. Procedural problems for reasoning. In Proc. X, 2020.",
+        "[2] B. Writer. Problems written by language models. In Proc. Y, 2021.",
+    ])
+    doc.save(path)
+    return path
+
+
+def test_headings_with_code_words_wrapped_titles_and_bullets(tmp_path):
+    parsed = parse_pdf(PAPER, _structure_pdf(tmp_path / "s.pdf"))
+    paths = [s.path for s in parsed.sections]
+    assert ["Design of papermage"] in paths  # a code-font word does not make it a code line
+    assert ["Design of papermage",
+            "Representing and manipulating visually-rich documents with magelib"] in paths
+    rw = next(s for s in parsed.sections if s.path == ["Related Work"])
+    texts = [" ".join(se.text for se in para.sentences) for para in rw.paragraphs]
+    assert len(texts) == 3 and texts[1][2:].startswith("Procedural") \
+        and texts[2][2:].startswith("Model-based"), texts
+    assert not any("Design of" in t or "visually-rich" in t for t in texts)
+    sub = next(s for s in parsed.sections if len(s.path) == 2)
+    body = " ".join(se.text for para in sub.paragraphs for se in para.sentences)
+    assert body.startswith("In this section"), body
+
+
+def test_unnumbered_sibling_subsections_share_a_level(tmp_path):
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    y = 60
+    for title, size in [("Introduction", 12), ("Method", 12), ("Modeling Human Behavior", 11),
+                        ("Optimizing Behavior-Aware AI", 11), ("Conclusion", 12)]:
+        y = _lines(p, 72, y + 12, [title], size=size, font="hebo")
+        y = _lines(p, 72, y + 4, ["This paragraph is running text of the section above it."])
+    doc.save(tmp_path / "u.pdf")
+    parsed = parse_pdf(PAPER, tmp_path / "u.pdf")
+    assert [s.path for s in parsed.sections] == [
+        ["Introduction"], ["Method"], ["Method", "Modeling Human Behavior"],
+        ["Method", "Optimizing Behavior-Aware AI"], ["Conclusion"]]
+
+
+def test_line_ending_on_an_abbreviation_does_not_end_a_paragraph():
+    from autoscholar.parse.structure import _ends_sentence
+
+    assert not _ends_sentence("while the pipeline of Galgani et al.")
+    assert not _ends_sentence("many cues, e.g.")
+    assert _ends_sentence("as we show in Section 3.")
+
+
+def test_subsection_heading_in_the_block_of_its_parent_heading(tmp_path):
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["1   INTRODUCTION"], size=11, font="hebo")
+    y = _lines(p, 72, y + 2, ["Lip sync is a hard problem and this paper studies it in detail here."],
+               size=9)
+    y = _lines(p, 72, y + 10, ["2   RELATED WORK", "2.1   Constrained Talking Face Generation from",
+                               "Speech"], size=11, font="hebo", lead=13)
+    _lines(p, 72, y + 2, ["We first review works on talking face generation [1] in this part."],
+           size=9)
+    doc.save(tmp_path / "h.pdf")
+    parsed = parse_pdf(PAPER, tmp_path / "h.pdf")
+    assert [s.path for s in parsed.sections] == [
+        ["Introduction"], ["Related Work"],
+        ["Related Work", "Constrained Talking Face Generation from Speech"]]
+    body = parsed.sections[2].paragraphs[0].sentences[0].text
+    assert body.startswith("We first review"), body
+
+
+def test_caption_split_over_two_blocks_stays_out_of_the_body():
+    from autoscholar.parse.layout import Layout, Line
+    from autoscholar.parse.structure import build
+
+    def ln(text, y, block, bold=False, size=10.0):
+        return Line(text, 72, y, 300, y + size, size, bold, False, 0, block)
+
+    lay = Layout(blocks=[
+        [ln("1 Introduction", 50, 1, bold=True, size=12)],
+        [ln("Given enough refine-", 70, 2)],
+        [ln("Figure 2: Prototype list derived from the develop-", 90, 3),
+         ln("ment set of the data. The BOUND-", 102, 3)],
+        [ln("ARY field is not present in the original annotation,", 114, 4),
+         ln("but added to model boundaries (see Section 5.3).", 126, 4)],
+        [ln("ments the model learns to segment with a good match.", 160, 5)],
+    ], body_size=10.0, pages=1)
+    st = build(lay)
+    assert st.sections[0].paragraphs == [
+        "Given enough refinements the model learns to segment with a good match."]

@@ -18,6 +18,7 @@ from autoscholar.parse.citations import fold
 from autoscholar.parse.layout import SUP_CLOSE, SUP_OPEN, Line
 from autoscholar.records import BibEntry
 
+_NAMED_LABEL = re.compile(r"^(?:[•·▪]\s*)?\[[^\[\]]*[A-Za-z][^\[\]]{0,80}\]\s*")
 _BRACKET_LABEL = re.compile(r"^\[(\d{1,4})\]\s*")
 _DOT_LABEL = re.compile(r"^(\d{1,4})\.\s+(?=\S)")
 _ARXIV = re.compile(
@@ -34,27 +35,48 @@ _BACKREFS = re.compile(r"(?<=[).])\s+\d{1,3}(?:\s*,\s*\d{1,3})*\s*$")
 _TRAILING_DATE = re.compile(
     r",?\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+)?"
     r"(?:19|20)\d\d[a-z]?$", re.I)
-_YEAR_CANDIDATE = re.compile(r"(?<![\w/.\-])((?:19[5-9]|20[0-4])\d)([a-z]?)(?![\w\-/])")
+_YEAR_CANDIDATE = re.compile(r"(?<![\w/.\-])((?:19\d|20[0-4])\d)([a-z]?)(?![\w\-/])")
 
 
 def _strip_sup(text: str) -> str:
     return re.sub(f"{SUP_OPEN}[^{SUP_CLOSE}]*{SUP_CLOSE}", "", text)
 
 
-def _join(lines: list[str]) -> str:
+_COMPOUND = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+")
+
+
+def _compounds(lines: list[Line]) -> set[str]:
+    """Hyphenated words printed inside a line of the list ("Bibliometric-enhanced"): the same
+    word broken at its hyphen by a line end keeps the hyphen."""
+    return {w.lower() for ln in lines for w in _COMPOUND.findall(ln.text)}
+
+
+def _join(lines: list[str], compounds: frozenset[str] | set[str] = frozenset()) -> str:
     text = ""
     for t in lines:
         t = _strip_sup(t).strip()
         if not text:
             text = t
+        elif text.endswith("-") and len(text) > 1 and text[-2].isalpha() and t[:1].islower() \
+                and (text[-2].isupper() or _broken_compound(text, t, compounds)):
+            # "NLI-" + "based"; "Bibliometric-" + "enhanced", printed whole elsewhere
+            text += t
         elif text.endswith("-") and len(text) > 1 and text[-2].isalpha() and (
                 t[:1].islower() or text[-2].isupper() and t[:2].isupper()):
             text = text[:-1] + t  # "SciB-" + "ERT" was one word broken by the line
+        elif text.endswith("-") and len(text) > 1 and text[-2].isalpha() and t[:1].isupper():
+            text += t  # "Sentence-" + "BERT": a compound's hyphen, no space either way
         elif text.endswith(("/", "-")) and not t[:1].isupper() or _open_url(text, t):
             text += t  # URLs and DOIs broken across lines
         else:
             text += " " + t
     return text
+
+
+def _broken_compound(text: str, nxt: str, compounds: frozenset[str] | set[str]) -> bool:
+    a = re.search(r"([A-Za-z]+)-$", text)
+    b = re.match(r"[A-Za-z]+", nxt)
+    return bool(a and b) and f"{a.group(1)}-{b.group(0)}".lower() in compounds
 
 
 def _open_url(text: str, nxt: str) -> bool:
@@ -133,12 +155,13 @@ def split_entries(lines: list[Line]) -> list[tuple[str | None, str]]:
     main = max(sizes, key=sizes.get)
     # footnotes and page furniture that share the page with the list are set in other sizes
     lines = [ln for ln in lines if abs(ln.size - main) <= 0.8]
+    compounds = _compounds(lines)
     for pattern in (_BRACKET_LABEL, _DOT_LABEL):
         starts = _labelled(lines, pattern)
         if starts:
             out = []
             for a, b in zip(starts, starts[1:] + [len(lines)]):
-                raw = _join([ln.text for ln in lines[a:b]])
+                raw = _join([ln.text for ln in lines[a:b]], compounds)
                 m = pattern.match(raw)
                 out.append((m.group(1), raw[m.end():].strip()))
             return out
@@ -147,7 +170,7 @@ def split_entries(lines: list[Line]) -> list[tuple[str | None, str]]:
         starts = [0] + starts
     out = []
     for a, b in zip(starts, starts[1:] + [len(lines)]):
-        raw = _join([ln.text for ln in lines[a:b]])
+        raw = _join([ln.text for ln in lines[a:b]], compounds)
         if out and not re.search(r"(?:19|20)\d\d", out[-1][1]) and len(out[-1][1]) < 60:
             out[-1] = (None, out[-1][1] + " " + raw)  # a stray first line: glue it on
         else:
@@ -171,7 +194,10 @@ def _year(text: str) -> tuple[int | None, str]:
 def _split_fields(text: str) -> list[str]:
     """Split at ". " unless the dot ends an initial ("J. Smith") or a common abbreviation."""
     parts, start = [], 0
-    for m in re.finditer(r"\.\s+", text):
+    # a title ending in "?" or "!" runs straight into the venue ("You said that? arXiv
+    # preprint ..."); a subtitle after it ("Is it? A study") does not split
+    for m in re.finditer(r"\.\s+|[?!]\s+(?=(?:arXiv|ArXiv|CoRR|In|Proc|Proceedings|Advances|"
+                         r"Journal|Transactions|IEEE|ACM|Preprint|Technical)\b)", text):
         word = re.search(r"(\S+)$", text[start:m.start()] or " ")
         w = word.group(1) if word else ""
         if re.fullmatch(r"[A-Z]|[A-Z]\.[A-Z]|[A-Z][a-z]?\.-?[A-Z]|Jr|Sr|vs|Proc|Conf|Int|Vol|No|pp|eds?|St", w):
@@ -202,24 +228,27 @@ def parse_entry(raw: str, key: str) -> BibEntry:
     title: str | None = None
     authors_text = ""
     raw = _BACKREFS.sub("", raw)  # "... (2024) 2, 5, 6": pages citing the entry
-    lncs = re.match(r"^([^:]{3,800}?(?:\b[A-Z]\.|et al\.))\s*:\s+(.+)$", raw)
-    quoted = re.search(r"[“\"](.{8,300}?)[,.]?[”\"]", raw)
-    acl = re.match(r"^(.+?)\.\s+\(?((?:19|20)\d\d[a-z]?)\)?\.\s+(.+)$", raw)
-    apa = re.match(r"^(.+?)\s*\(((?:19|20)\d\d[a-z]?|n\.d\.|in press)\)\.?\s+(.+)$", raw)
+    # a printed label ("[Agichtein and Gravano, 2000] E. Agichtein ...", "[Smi20] J. Smith ...")
+    # is not part of the author list
+    text = _NAMED_LABEL.sub("", raw, count=1)
+    lncs = re.match(r"^([^:]{3,800}?(?:\b[A-Z]\.|et al\.))\s*:\s+(.+)$", text)
+    quoted = re.search(r"[“\"](.{8,300}?)[,.]?[”\"]", text)
+    acl = re.match(r"^(.+?)\.\s+\(?((?:19|20)\d\d[a-z]?)\)?\.\s+(.+)$", text)
+    apa = re.match(r"^(.+?)\s*\(((?:19|20)\d\d[a-z]?|n\.d\.|in press)\)\.?\s+(.+)$", text)
     if lncs and not re.search(r"(?:19|20)\d\d", lncs.group(1)):
         authors_text = lncs.group(1)
         title = _split_fields(lncs.group(2))[0]
     elif quoted:
         title = quoted.group(1)
-        authors_text = raw[: quoted.start()].rstrip(" ,:")
-    elif acl and len(acl.group(1)) < 600 and len(_split_fields(acl.group(1))) == 1:
+        authors_text = text[: quoted.start()].rstrip(" ,:")
+    elif acl and len(acl.group(1)) < 4000 and len(_split_fields(acl.group(1))) == 1:
         authors_text = acl.group(1)
         title = _split_fields(acl.group(3))[0]
-    elif apa and len(apa.group(1)) < 600:
+    elif apa and len(apa.group(1)) < 4000:
         authors_text = apa.group(1)
         title = _split_fields(apa.group(3))[0]
     else:
-        fields = _split_fields(raw)
+        fields = _split_fields(text)
         if len(fields) >= 2:
             authors_text, title = fields[0], fields[1]
         elif fields:

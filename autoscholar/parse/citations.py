@@ -69,12 +69,14 @@ def find_numeric_callouts(text: str) -> list[Callout]:
 
 _CAP = "A-ZÀ-ÖØ-ÞĀ-ſ"  # upper-case initial incl. Latin-1 / Latin Extended-A
 _PARTICLE = r"(?:[vV]an|[vV]on|[dD]er|[dD]en|[dD]e|[dD]el|[dD]ella|[dD]i|[dD]a|[dD]u|[lL]e|[lL]a|[dD]os|[dD]as|[tT]en|[tT]er|[bB]in|[aA]l|[eE]l|St\.)"
-_NAME = rf"(?<![\w'’\-])(?:{_PARTICLE}[\s\-]+)*[{_CAP}][\w'’\-]*[\w]"
+# a dot inside a name only between letters: organisations cited as authors ("CAMEL-AI.org")
+_NAME = rf"(?<![\w'’\-])(?:{_PARTICLE}[\s\-]+)*[{_CAP}](?:[\w'’\-]*\.(?=[a-z]{{2}}))*[\w'’\-]*[\w]"
 # later names in a list may have two words ("Yin, Wortman Vaughan, and Wallach"); the first may
 # not, or "As Smith" would read as one name
 _LATER = rf"{_NAME}(?:\s+[{_CAP}][\w'’\-]*\w(?=\s*,|\s+and\b|\s*&))?"
 _AUTHORS = (
-    rf"{_NAME}(?:\s+et\s+al\.?|(?:\s*,\s*{_LATER})*,?\s+(?:and|&)\s+{_LATER})?"
+    # ACM's small-caps callouts come out of the PDF as "[JIMENEZ ET AL. 2023]"
+    rf"{_NAME}(?:\s+(?:et\s+al|ET\s+AL)\.?|(?:\s*,\s*{_LATER})*,?\s+(?:and|&)\s+{_LATER})?"
 )
 _YEAR = r"(?:19|20)\d\d[a-z]?(?:\s*,\s*[a-z](?![\w]))*"
 _YEARS = rf"{_YEAR}(?:\s*,\s*{_YEAR})*"
@@ -97,7 +99,7 @@ _NOT_SURNAMES = {
 
 def _first_surname(authors: str) -> str:
     """'Smith et al.' -> 'Smith'; 'van den Oord and Vinyals' -> 'van den Oord'."""
-    first = re.split(r"\s+et\s+al|\s*,\s*|\s+and\s+|\s*&\s*", authors.strip())[0]
+    first = re.split(r"\s+(?:et\s+al|ET\s+AL)|\s*,\s*|\s+and\s+|\s*&\s*", authors.strip())[0]
     return first.strip()
 
 
@@ -353,7 +355,9 @@ _ABBREVIATIONS = {
     "ltd", "co", "corp", "dept", "univ", "u.s", "u.k", "max", "min", "avg", "std", "est",
     "sect", "equ", "eqn", "eqns", "tbl", "figure", "table", "section", "cp", "ed", "eds",
 }
-_END_RE = re.compile(r"[.?!]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Þ])")
+# the next sentence starts with a capital, a digit, or an enumerator "(ii) " / "(b) "
+_END_RE = re.compile(
+    r"[.?!]+[\"'”’)\]]*(?=\s+(?:[\"'“‘(\[]?[A-Z0-9À-Þ]|\((?:[ivx]{1,4}|[a-h])\)\s))")
 
 
 _LAST_WORD = re.compile(r"([\w.\-]+)$")

@@ -86,7 +86,7 @@ def _line_from_spans(spans: list[dict], page: int, block: int, bbox=None) -> Lin
         if bold:
             bold_chars += n
         if mono:
-            mono_chars += n
+            mono_chars += n - t.count(" ")
     text = "".join(parts).strip()
     if not text or not chars:
         return None
@@ -101,7 +101,9 @@ def _line_from_spans(spans: list[dict], page: int, block: int, bbox=None) -> Lin
         bbox = (min(s["bbox"][0] for s in spans), min(s["bbox"][1] for s in spans),
                 max(s["bbox"][2] for s in spans), max(s["bbox"][3] for s in spans))
     return Line(text, bbox[0], bbox[1], bbox[2], bbox[3], size, bold_chars >= 0.9 * chars, caps,
-                page, block, mono_chars >= 0.5 * chars)
+                # a code line, not a heading with one identifier in a code font ("3 Design of
+                # papermage"): nearly all of its visible characters are monospace
+                page, block, mono_chars >= 0.8 * (len(text) - text.count(" ")))
 
 
 _ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "¸": "\u0327",
@@ -133,7 +135,7 @@ def _merge_same_baseline(lines: list[Line]) -> list[Line]:
                 text = prev.text + " " + ln.text
                 merged = Line(text, prev.x0, min(prev.y0, ln.y0), ln.x1,
                               max(prev.y1, ln.y1), bigger.size, prev.bold and ln.bold,
-                              _is_caps(text), ln.page, ln.block, prev.mono or ln.mono)
+                              _is_caps(text), ln.page, ln.block, prev.mono and ln.mono)
                 out[-1] = merged
                 continue
         out.append(ln)

@@ -89,7 +89,8 @@ def _looks_like_heading(ln: Line, body: float, first_in_block: bool, next_line: 
     if ln.size < body - 1.5:
         return False
     if next_line is not None and next_line.bold == ln.bold and abs(next_line.size - ln.size) < 0.5 \
-            and next_line.caps == ln.caps and not first_in_block:
+            and next_line.caps == ln.caps and not first_in_block \
+            and not (number and "." in number):  # "2 RELATED WORK" / "2.1 Constrained ... from"
         return False  # bold text running on inside a paragraph
     if number is None and not first_in_block:
         return False
@@ -100,7 +101,7 @@ def _style(ln: Line) -> tuple:
     return (round(ln.size), ln.bold, ln.caps)
 
 
-_SUSPENDED = re.compile(r"^(?:and|or|to|nor|as\s+well\s+as|versus|vs\.)\b")
+_SUSPENDED = re.compile(r"^(?:and|or|to|nor|as\s+well\s+as|versus|vs\.)\b(?!-)")
 
 
 def _dehyphenate(prev: str, nxt: str, vocab: set[str], hyphenated: set[str]) -> str:
@@ -108,14 +109,18 @@ def _dehyphenate(prev: str, nxt: str, vocab: set[str], hyphenated: set[str]) -> 
     "sentence-" + "and token-level" keeps its suspended hyphen and the space."""
     if prev.endswith("-") and _SUSPENDED.match(nxt):
         return prev + " " + nxt
+    if prev.endswith("-") and len(prev) > 1 and prev[-2].isupper() and nxt[:1].islower():
+        return prev + nxt  # "NLI-" + "based", "BERT-" + "style": an acronym's compound
     if prev.endswith("-") and len(prev) > 1 and prev[-2].isalpha() and nxt[:1].islower():
         a = re.search(r"([\w\-]+)-$", prev[-80:])
-        b = re.match(r"([\w]+)", nxt)
+        b = re.match(r"([\w]+)((?:-\w+)*)", nxt)
         if a and b:
             joined = (a.group(1) + b.group(1)).lower()
             compound = (a.group(1) + "-" + b.group(1)).lower()
             if compound in hyphenated and joined not in vocab or "-" in a.group(1):
                 return prev + nxt
+            if b.group(2) and (joined not in vocab or compound + b.group(2).lower() in hyphenated):
+                return prev + nxt  # "end-" + "to-end", "Chain-" + "of-thought": one compound
         return prev[:-1] + nxt
     if prev.endswith("-") and len(prev) > 1 and prev[-2].isalpha() and nxt[:1].isupper():
         return prev + nxt  # "Ref-" + "Seer", "BERT-" + "Large": no space either way
@@ -130,7 +135,7 @@ def _vocab(layout: Layout) -> tuple[set[str], set[str]]:
     hyph: set[str] = set()
     for blk in layout.blocks:
         for ln in blk:
-            for w in _WORD.findall(ln.text[:-1]):
+            for w in _WORD.findall(ln.text.rstrip("-")):
                 (hyph if "-" in w else words).add(w.lower())
     return words, hyph
 
@@ -213,6 +218,38 @@ def _accepted_headings(layout: Layout, body: float) -> list[tuple[int, int]]:
     return keep
 
 
+def _heading_continuations(layout: Layout, cand: set[tuple[int, int]], body: float) -> set:
+    """Second lines of headings that wrap ("3.1 Representing and manipulating" / "visually-rich
+    documents with magelib"): the next line of the block in the same heading style, starting
+    no further left than the heading, before any body text. They belong to the title."""
+    out: set[tuple[int, int]] = set()
+    for bi, li in cand:
+        blk = layout.blocks[bi]
+        head = blk[li]
+        k = li + 1
+        while k < len(blk) and k - li <= 2:
+            ln = blk[k]
+            if (bi, k) in cand or _style(ln) != _style(head) or ln.mono or \
+                    not (ln.bold or ln.caps or ln.size >= body + 0.9) or \
+                    ln.x0 < head.x0 - 1 or ln.y0 - head.y1 > 0.8 * head.size or \
+                    len(ln.text) > 80 or _CAPTION.match(ln.text):
+                break
+            out.add((bi, k))
+            head = ln
+            k += 1
+    return out
+
+
+def _continues_caption(end: Line | None, blk: list[Line]) -> bool:
+    """A caption that MuPDF split into two blocks ("... The BOUND-" / "ARY field is not ..."):
+    the caption's last line ends mid-sentence and this block starts right under it."""
+    if end is None or not blk or _ends_sentence(end.text):
+        return False
+    first = blk[0]
+    return first.page == end.page and abs(first.x0 - end.x0) < 3 and \
+        -1 <= first.y0 - end.y1 < 0.8 * end.size
+
+
 def _figure_text(blk: list[Line], ln: Line, body: float) -> bool:
     """Chart labels and table cells: short lines in a small block, smaller than the body text or
     mostly digits ("0.892", "Training Strategy" at 8 pt beside 9 pt text)."""
@@ -222,11 +259,17 @@ def _figure_text(blk: list[Line], ln: Line, body: float) -> bool:
     return ln.size < body - 0.5 or sum(c.isalpha() for c in chars) < 0.4 * len(chars)
 
 
+_ABBREV_END = re.compile(r"(?:\bet al|\be\.g|\bi\.e|\bcf|\bvs|\bFigs?|\bEqs?|\bSecs?|\bresp)\.$")
+_BULLETS = "•◦▪‣∙●○■□·"
+
+
 def _ends_sentence(text: str) -> bool:
     """Does a line end a sentence ("... done." / "... (2020)." / a footnote mark after it)?"""
     if text.endswith("\x02"):
         return True
     body = text.rstrip("\"'”’)]")
+    if _ABBREV_END.search(body):  # "... while Galgani et al." / "[18] experiment with ..."
+        return False
     return body.endswith((".", "!", "?", ":"))
 
 
@@ -236,6 +279,7 @@ def build(layout: Layout) -> Structure:
     st = Structure(body_size=body)
     levels_by_style: dict[tuple, Counter] = {}
     stack: list[tuple[int, str]] = []
+    unnumbered_levels: dict[tuple, int] = {}
     # text before the first heading (title, authors, an unheaded abstract): kept only when the
     # paper has no headings at all, so that it is not silently empty
     front = RawSection(title="", number=None, path=[])
@@ -260,11 +304,22 @@ def build(layout: Layout) -> Structure:
         if num:
             levels_by_style.setdefault(_style(ln), Counter())[num.count(".") + 1] += 1
 
+    continued = _heading_continuations(layout, cand, body)
+    caption_end: Line | None = None  # last line of a caption block, to follow its run-on
     for bi, blk in enumerate(layout.blocks):
-        skip_block = bool(blk) and _CAPTION.match(blk[0].text) is not None and not in_refs
+        skip_block = bool(blk) and not in_refs and (
+            _CAPTION.match(blk[0].text) is not None or _continues_caption(caption_end, blk))
+        caption_end = blk[-1] if skip_block and blk else None
         for li, ln in enumerate(blk):
+            if (bi, li) in continued:
+                continue
             if (bi, li) in cand:
-                number, title = _heading_parts(ln.text.strip())
+                text = ln.text.strip()
+                k = li + 1
+                while (bi, k) in continued:
+                    text = _dehyphenate(text, blk[k].text.strip(), vocab, hyph)
+                    k += 1
+                number, title = _heading_parts(text)
                 title = clean_title(title)
                 if in_refs and not (number and number[0].isalpha() and number[0] not in "IVX"
                                     or _APPENDIX.match(title) or ln.size >= body + 0.9 and ln.bold):
@@ -277,8 +332,12 @@ def build(layout: Layout) -> Structure:
                     level = levels_by_style[_style(ln)].most_common(1)[0][0]
                 elif _TOP_NAMES.match(title) or _REFS.match(title) or ln.size >= body + 1.5:
                     level = 1
+                elif _style(ln) in unnumbered_levels:
+                    # siblings share a style: "Modeling Human Behavior" then "Optimizing
+                    # Behavior-Aware AI" are both subsections, not one nested in the other
+                    level = unnumbered_levels[_style(ln)]
                 else:
-                    level = (stack[-1][0] + 1) if stack else 1
+                    level = unnumbered_levels[_style(ln)] = (stack[-1][0] + 1) if stack else 1
                 while stack and stack[-1][0] >= level:
                     stack.pop()
                 stack.append((level, title))
@@ -302,7 +361,9 @@ def build(layout: Layout) -> Structure:
                 indent = (not new_block and ln.x0 - min(l.x0 for l in blk) > 0.6 * ln.size)
                 gap = (not new_block and ln.y0 - last_line.y1 > 0.9 * ln.size)
                 starts_lower = text[:1].islower()
-                if para and (new_block and prev_end and not starts_lower or
+                if para and text[:1] in _BULLETS:  # each list item is a paragraph of its own
+                    close_para()
+                elif para and (new_block and prev_end and not starts_lower or
                              (indent or gap) and prev_end):
                     close_para()
                 para.append(text)
