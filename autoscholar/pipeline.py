@@ -217,10 +217,8 @@ def default_index_source() -> Path:
     return resource("data", "demo_arxiv.jsonl")
 
 
-def open_index(settings: Settings, run_dir: Path):
-    """Load the arXiv index; a Kaggle-format snapshot is first built into the run directory."""
-    from .arxiv.index import build_index, load_index
-
+def index_source(settings: Settings) -> Path:
+    """The arXiv index (or snapshot) a run matches against; the bundled one for the demo."""
     source = settings.arxiv_index
     if source is None:
         if settings.venue != "demo":
@@ -229,6 +227,14 @@ def open_index(settings: Settings, run_dir: Path):
         source = default_index_source()
     if not source.exists():
         raise InputError(f"arXiv index not found: {source}")
+    return source
+
+
+def open_index(settings: Settings, run_dir: Path):
+    """Load the arXiv index; a Kaggle-format snapshot is first built into the run directory."""
+    from .arxiv.index import build_index, load_index
+
+    source = index_source(settings)
     if source.is_file() and source.name.endswith(SNAPSHOT_SUFFIXES):
         built = run_dir / "arxiv-index"
         stamp = run_dir / "arxiv-index.source.json"
@@ -307,6 +313,9 @@ def run_named(stage: str, settings: Settings, run_dir: Path) -> dict:
 
 
 def build(settings: Settings, stages: Iterable[str] = STAGES) -> dict[str, dict]:
+    stages = list(stages)
+    if "match" in stages:
+        index_source(settings)  # fail before hours of fetching and parsing, not at match
     run_dir = settings.resolved_run_dir()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -164,6 +164,13 @@ def test_bad_input_is_one_clear_line(tmp_path):
     proc = run("build", "--venue", "local", "--pdf-dir", tmp_path / "missing", "--out",
                tmp_path / "r", check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    bogus.rename(pdfs / "paper.pdf")
+    proc = run("build", "--venue", "local", "--pdf-dir", pdfs, "--out", tmp_path / "r2",
+               check=False)
+    assert proc.returncode == 1 and "no arXiv index given" in proc.stderr
+    assert not (tmp_path / "r2").exists()  # failed before doing anything
     proc = run("parse", tmp_path / "no-such-run", check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
 
