@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -68,7 +69,10 @@ class Settings(BaseSettings):
     def resolved_run_dir(self) -> Path:
         if self.run_dir is not None:
             return self.run_dir
-        return Path("runs") / f"{self.venue}-{self.year}" if self.year else Path("runs") / self.venue
+        name = self.venue
+        if self.venue == "local" and self.pdf_dir is not None:
+            name += "-" + (re.sub(r"[^\w.-]+", "_", self.pdf_dir.resolve().name) or "pdfs")
+        return Path("runs") / (f"{name}-{self.year}" if self.year else name)
 
     def public_dict(self) -> dict:
         """Settings as recorded in manifest.json: secrets left out entirely."""

@@ -66,11 +66,21 @@ def fetch(settings: Settings, run_dir: Path) -> StageStats:
     from .sources import download_pdf, list_papers
 
     listing = run_dir / "listing.jsonl"
+    origin = run_dir / "listing.source.json"
+    wanted = {"venue": settings.venue, "year": settings.year,
+              "pdf_dir": str(settings.pdf_dir.resolve()) if settings.pdf_dir else None}
+    if listing.exists() and origin.exists():
+        # A run directory holds one venue's papers: never mix in another listing silently.
+        made_for = json.loads(origin.read_text())
+        if made_for != wanted:
+            raise InputError(f"{run_dir} was made for {made_for}, not {wanted}: "
+                             "choose another run directory with --out")
     if listing.exists():
         papers = list(read_jsonl(listing, Paper))
     else:
         papers = list_papers(settings)
         write_atomic(listing, "".join(p.model_dump_json() + "\n" for p in papers))
+        write_atomic(origin, json.dumps(wanted))
     if settings.limit is not None:
         papers = papers[: settings.limit]
 

@@ -152,6 +152,21 @@ def test_sigkill_mid_llm_generation_never_pays_twice(tmp_path, demo_run):
     assert rows and rows[0].generator == "fake-model"
 
 
+def test_a_run_directory_never_mixes_two_listings(tmp_path, demo_run):
+    pdfs = copies_of_demo(demo_run, tmp_path / "pdfs", 1)
+    index = ROOT / "data" / "demo_arxiv.jsonl"
+    run("build", "--venue", "local", "--pdf-dir", pdfs, "--arxiv-index", index,
+        "--out", tmp_path / "run")
+    other = copies_of_demo(demo_run, tmp_path / "other", 1)
+    proc = run("build", "--venue", "local", "--pdf-dir", other, "--arxiv-index", index,
+               "--out", tmp_path / "run", check=False)
+    assert proc.returncode == 1 and "choose another run directory" in proc.stderr
+    # Without --out, each folder gets its own run directory.
+    run("build", "--venue", "local", "--pdf-dir", other, "--arxiv-index", index, "--limit", "1",
+        cwd=tmp_path)
+    assert (tmp_path / "runs" / "local-other" / "dataset" / "train.jsonl").exists()
+
+
 def test_bad_input_is_one_clear_line(tmp_path):
     bogus = tmp_path / "paper.pdf"
     bogus.write_text("this is not a pdf")
