@@ -22,6 +22,7 @@ from autoscholar.arxiv.normalize import (canonical_id, delatex, extract_arxiv_id
                                          surname)
 from autoscholar.errors import ServiceError
 from autoscholar.records import BibEntry
+from autoscholar.runner import write_atomic
 
 API = "http://export.arxiv.org/api/query"
 MIN_INTERVAL = 3.0
@@ -61,9 +62,7 @@ class ArxivAPI:
             etree.fromstring(body, _PARSER)
         except etree.XMLSyntaxError as exc:
             raise ServiceError(f"arXiv API returned unreadable XML: {exc}") from None
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(body)
-        tmp.replace(path)
+        write_atomic(path, body)
         return body
 
     def by_id(self, arxiv_id: str) -> list[dict]:

@@ -20,10 +20,8 @@ import concurrent.futures as cf
 import datetime as dt
 import json
 import logging
-import os
 import random
 import re
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -35,6 +33,7 @@ from autoscholar.config import Settings
 from autoscholar.errors import ParseError, ServiceError
 from autoscholar.parse.tei import read_tei
 from autoscholar.records import Paper, ParsedPaper
+from autoscholar.runner import write_atomic
 
 SERVICE = "processFulltextDocument"
 FORM = {
@@ -146,18 +145,6 @@ def cache_path(cache_dir: Path, paper_id: str) -> Path:
     return cache_dir / (re.sub(r"[^\w.\-]", "_", paper_id) + ".tei.xml")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def read_ledger(ledger_path: Path) -> dict[str, dict]:
     """paper_id -> {'status', 'reason', 'transient', 'attempts', ...} from its last line."""
     state: dict[str, dict] = {}
@@ -251,7 +238,7 @@ def parse_with_grobid(
                     e = ParseError(e.reason, f"{e.detail} (gave up after {attempts} runs)")
                 yield paper, e
                 continue
-            _write_atomic(cache_path(cache_dir, paper.paper_id), tei)
+            write_atomic(cache_path(cache_dir, paper.paper_id), tei)
             row.update(status="ok")
             _append_ledger(ledger_path, row)
             yield paper, parsed

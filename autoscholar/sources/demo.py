@@ -9,7 +9,6 @@ from run to run (fixed metadata dates, no random document id).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pymupdf
 
 from autoscholar.records import Paper
 from autoscholar.resources import resource
+from autoscholar.runner import write_atomic
 from autoscholar.sources.demo_text import PAPERS, REFS
 
 PAGE_W, PAGE_H = 612.0, 792.0  # US Letter
@@ -43,9 +43,7 @@ def write_demo_corpus(out_dir: Path) -> list[Paper]:
         path = (out_dir / f"{spec['paper_id']}.pdf").resolve()
         data = render_pdf(spec)
         if not path.exists() or path.read_bytes() != data:
-            tmp = path.with_suffix(".pdf.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)  # atomic: a crash never leaves half a PDF behind
+            write_atomic(path, data)  # a crash never leaves half a PDF behind
         papers.append(paper_record(spec, path))
     return papers
 
