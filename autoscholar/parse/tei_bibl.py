@@ -11,6 +11,8 @@ import re
 
 from lxml import etree
 
+from autoscholar.arxiv.normalize import canonical_id as normalize_arxiv_id
+from autoscholar.arxiv.normalize import extract_arxiv_ids
 from autoscholar.records import BibEntry
 
 NS = "http://www.tei-c.org/ns/1.0"
@@ -22,20 +24,6 @@ def text_of(el: etree._Element | None) -> str:
     if el is None:
         return ""
     return " ".join("".join(t for t in el.itertext() if isinstance(t, str)).split())
-
-
-_ARXIV_NEW = re.compile(r"(\d{4}\.\d{4,5})(?:v\d+)?")
-_ARXIV_OLD = re.compile(r"([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?")
-_ARXIV_IN_TEXT = re.compile(r"ar[xX]iv[:\s.]*(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.I)
-
-
-def normalize_arxiv_id(value: str) -> str | None:
-    """'arXiv:1912.10667v1[cs.CV]' -> '1912.10667'; 'arXiv:cond-mat/0601014[...' -> 'cond-mat/0601014'."""
-    v = value.strip()
-    v = re.sub(r"^(?:https?://)?(?:www\.)?arxiv\.org/(?:abs|pdf)/", "", v, flags=re.I)
-    v = re.sub(r"^arxiv\s*[:.]?\s*", "", v, flags=re.I)
-    m = _ARXIV_NEW.match(v) or _ARXIV_OLD.match(v)
-    return m.group(1) if m else None
 
 
 def _doi(value: str) -> str | None:
@@ -100,9 +88,8 @@ def read_bibl(bib: etree._Element, index: int) -> BibEntry:
             arxiv_id = normalize_arxiv_id(value)
         elif kind == "doi" and not doi:
             doi = _doi(value)
-        elif not kind and not arxiv_id:  # CoRR: <idno>abs/1907.11692</idno>
-            m = re.fullmatch(r"abs/(\d{4}\.\d{4,5})(?:v\d+)?", value)
-            arxiv_id = m.group(1) if m else None
+        elif not kind and not arxiv_id and value.startswith("abs/"):  # CoRR: <idno>abs/1907.11692</idno>
+            arxiv_id = normalize_arxiv_id(value)
     if not arxiv_id:
         for ptr in bib.iter(f"{T}ptr"):
             target = ptr.get("target") or ""
@@ -110,14 +97,10 @@ def read_bibl(bib: etree._Element, index: int) -> BibEntry:
                 arxiv_id = normalize_arxiv_id(target)
                 if arxiv_id:
                     break
-    if not arxiv_id and doi:
-        m = re.match(r"10\.48550/arxiv\.(.+)$", doi, re.I)
-        if m:
-            arxiv_id = normalize_arxiv_id(m.group(1))
+    if not arxiv_id and doi and doi.lower().startswith("10.48550/arxiv."):
+        arxiv_id = normalize_arxiv_id(doi)
     if not arxiv_id and raw:
-        m = _ARXIV_IN_TEXT.search(raw)
-        if m:
-            arxiv_id = normalize_arxiv_id(m.group(1))
+        arxiv_id = next((i for i, prefixed in extract_arxiv_ids(raw) if prefixed), None)
     year = _year(bib, raw)
     if not title and raw:
         title = _title_from_raw(raw)
