@@ -72,31 +72,37 @@ def read_jsonl(path: Path, model: type[M]) -> Iterator[M]:
                                      "version?") from None
 
 
+def _split(data: bytes) -> list[bytes]:
+    """Complete, non-blank lines: the piece after the last newline is "" or a partial line."""
+    return [ln for ln in data.split(b"\n")[:-1] if ln.strip()]
+
+
 def _complete_lines(path: Path) -> list[bytes]:
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    return [ln for ln in lines[:-1] if ln.strip()]  # the last piece is "" or a partial line
+    return _split(path.read_bytes()) if path.exists() else []
 
 
 def read_done(path: Path) -> set[str]:
     return {json.loads(ln) for ln in _complete_lines(path)}
 
 
+def _keep_complete(path: Path, keep: Callable[[bytes], bool]) -> list[bytes]:
+    """Cut a partial last line and the lines `keep` refuses (one read, one rewrite at most);
+    return the lines kept."""
+    if not path.exists():
+        return []
+    raw = path.read_bytes()
+    lines = _split(raw)
+    kept = [ln for ln in lines if keep(ln)]
+    if len(kept) != len(lines) or (raw and not raw.endswith(b"\n")):
+        write_atomic(path, b"".join(ln + b"\n" for ln in kept))
+    return kept
+
+
 def recover(out: Path, rejects: Path, done_path: Path, out_key: Callable[[bytes], str]) -> set[str]:
     """Bring a stage's files back to a state made only of finished keys; return those keys."""
-    done = read_done(done_path)
-    if done_path.exists() and not done_path.read_bytes().endswith(b"\n") and done_path.stat().st_size:
-        write_atomic(done_path, b"".join(json.dumps(k).encode() + b"\n" for k in sorted(done)))
-    for path, key_of in ((out, out_key), (rejects, lambda ln: json.loads(ln)["key"])):
-        if not path.exists():
-            continue
-        lines = _complete_lines(path)
-        kept = [ln for ln in lines if key_of(ln) in done]
-        raw = path.read_bytes()
-        if len(kept) != len(lines) or (raw and not raw.endswith(b"\n")):
-            write_atomic(path, b"".join(ln + b"\n" for ln in kept))
+    done = {json.loads(ln) for ln in _keep_complete(done_path, lambda ln: True)}
+    _keep_complete(out, lambda ln: out_key(ln) in done)
+    _keep_complete(rejects, lambda ln: json.loads(ln)["key"] in done)
     return done
 
 
