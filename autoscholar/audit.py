@@ -58,12 +58,25 @@ def _table(header: list[str], rows: list[list]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def collect(run_dir: Path) -> dict:
-    """The report's numbers, also useful on their own (tests, scripts)."""
+def _fuzzy(answer) -> bool:
+    return answer.method not in ("arxiv-id", "exact-title")
+
+
+def _load(run_dir: Path) -> tuple[dict[str, list[Example]], list, Counter, Counter]:
+    """One read of the published splits and one streamed pass over match.jsonl, whose records
+    are large (each carries its context): resolved answers, drop reasons, queries per paper."""
     examples = {s: list(read_jsonl(run_dir / "dataset" / f"{s}.jsonl", Example)) for s in SPLITS}
-    matched = list(read_jsonl(run_dir / "match.jsonl", MatchedQuery))
-    answers = [a for m in matched for a in m.answers]
-    dropped = Counter(d.reason for m in matched for d in m.dropped)
+    answers, dropped, queries = [], Counter(), Counter()
+    for m in read_jsonl(run_dir / "match.jsonl", MatchedQuery):
+        answers.extend(m.answers)
+        dropped.update(d.reason for d in m.dropped)
+        queries[m.query.context.source.paper_id] += 1
+    return examples, answers, dropped, queries
+
+
+def collect(run_dir: Path, loaded: tuple | None = None) -> dict:
+    """The report's numbers, also useful on their own (tests, scripts)."""
+    examples, answers, dropped, _ = loaded or _load(run_dir)
     rows = [e for s in SPLITS for e in examples[s]]
     return {
         "funnel": {stage: count_lines(run_dir / f"{stage}.jsonl") for stage, _ in FUNNEL},
@@ -78,22 +91,20 @@ def collect(run_dir: Path) -> dict:
         "answers_resolved": len(answers),
         "answers_per_query": [len(e.answer_arxiv_id) for e in rows],
         "question_words": [len(e.question.split()) for e in rows],
-        "fuzzy_scores": [a.score for a in answers if a.method not in ("arxiv-id", "exact-title")],
+        "fuzzy_scores": [a.score for a in answers if _fuzzy(a)],
         "generators": dict(Counter(e.generator for e in rows)),
     }
 
 
-def per_paper(run_dir: Path) -> list[list]:
+def per_paper(run_dir: Path, loaded: tuple | None = None) -> list[list]:
     """One row per listed paper: how far it got, and why it stopped if it did."""
     from .records import CitationContext, Paper
 
+    examples, _, _, queries = loaded or _load(run_dir)
     papers = list(read_jsonl(run_dir / "listing.jsonl", Paper))
     contexts = Counter(c.source.paper_id
                        for c in read_jsonl(run_dir / "contexts.jsonl", CitationContext))
-    queries = Counter(m.query.context.source.paper_id
-                      for m in read_jsonl(run_dir / "match.jsonl", MatchedQuery))
-    published = Counter(e.source_meta.paper_id for s in SPLITS
-                        for e in read_jsonl(run_dir / "dataset" / f"{s}.jsonl", Example))
+    published = Counter(e.source_meta.paper_id for rows in examples.values() for e in rows)
     stopped: dict[str, str] = {}
     for stage in ("fetch", "parse", "contexts"):
         path = run_dir / f"{stage}.rejects.jsonl"
@@ -167,14 +178,14 @@ generators: {html.escape(json.dumps(numbers["generators"]))}.</p>
 
 
 def audit(run_dir: Path, n_samples: int = 25) -> Path:
-    numbers = collect(run_dir)
-    rows = [e for s in SPLITS for e in read_jsonl(run_dir / "dataset" / f"{s}.jsonl", Example)]
+    loaded = _load(run_dir)
+    examples, answers, _, _ = loaded
+    numbers = collect(run_dir, loaded)
+    rows = [e for s in SPLITS for e in examples[s]]
     samples = random.Random(0).sample(rows, min(n_samples, len(rows)))
-    matched = read_jsonl(run_dir / "match.jsonl", MatchedQuery)
-    fuzzy = [a for m in matched for a in m.answers if a.method not in ("arxiv-id", "exact-title")]
-    weakest = sorted(fuzzy, key=lambda a: (a.score, a.arxiv_id))[:15]
+    weakest = sorted(filter(_fuzzy, answers), key=lambda a: (a.score, a.arxiv_id))[:15]
     out = run_dir / "audit" / "report.html"
-    write_atomic(out, render(run_dir, numbers, samples, weakest, per_paper(run_dir)))
+    write_atomic(out, render(run_dir, numbers, samples, weakest, per_paper(run_dir, loaded)))
     write_atomic(run_dir / "audit" / "numbers.json", json.dumps(
         {k: v for k, v in numbers.items() if not isinstance(v, list)}, indent=2))
     return out
