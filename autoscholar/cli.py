@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -51,6 +52,10 @@ def friendly(fn: Callable) -> Callable:
     return wrapper
 
 
+def _split_sections(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
 def _settings(**flags) -> Settings:
     given = {k: v for k, v in flags.items() if v is not None}
     if given.get("venue") not in (None, *VENUES):
@@ -58,7 +63,7 @@ def _settings(**flags) -> Settings:
     if given.get("parser") not in (None, *PARSERS):
         raise typer.BadParameter(f"--parser must be one of {', '.join(PARSERS)}")
     if "sections" in given:
-        given["sections"] = [s.strip() for s in given["sections"].split(",") if s.strip()]
+        given["sections"] = _split_sections(given["sections"])
     return Settings(**given)
 
 
@@ -77,7 +82,7 @@ def _settings_for_run(run_dir: Path, **flags) -> Settings:
     recorded.update({k: v for k, v in flags.items() if v is not None})
     recorded["run_dir"] = str(run_dir)
     if isinstance(recorded.get("sections"), str):
-        recorded["sections"] = [s.strip() for s in recorded["sections"].split(",")]
+        recorded["sections"] = _split_sections(recorded["sections"])
     return Settings(**recorded)
 
 
@@ -259,7 +264,7 @@ def index_build(
         raise typer.BadParameter(f"no such file: {snapshot}")
     with counter("arXiv records read") as bar:
         task = bar.task_ids[0]
-        stats = _as_dict(build_index(snapshot, out,
+        stats = asdict(build_index(snapshot, out,
                                      progress=lambda n: bar.update(task, completed=n)))
     start = time.perf_counter()
     load_index(out)
@@ -303,14 +308,6 @@ def resolve(
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
-
-
-def _as_dict(stats) -> dict:
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(stats):
-        return asdict(stats)
-    return stats.model_dump() if hasattr(stats, "model_dump") else dict(stats)
 
 
 if __name__ == "__main__":
