@@ -221,12 +221,6 @@ def generate(settings: Settings, run_dir: Path) -> StageStats:
 # ---------------------------------------------------------------- match
 
 
-def default_index_source() -> Path:
-    from .resources import resource
-
-    return resource("data", "demo_arxiv.jsonl")
-
-
 def index_source(settings: Settings) -> Path:
     """The arXiv index (or snapshot) a run matches against; the bundled one for the demo."""
     source = settings.arxiv_index
@@ -234,7 +228,9 @@ def index_source(settings: Settings) -> Path:
         if settings.venue != "demo":
             raise InputError("no arXiv index given: build one with `autoscholar arxiv-index build "
                              "SNAPSHOT --out PATH` and pass --arxiv-index PATH")
-        source = default_index_source()
+        from .sources.demo import demo_index_path
+
+        source = demo_index_path()
     if not source.exists():
         raise InputError(f"arXiv index not found: {source}")
     return source

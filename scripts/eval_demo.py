@@ -25,9 +25,10 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-REPO = Path(__file__).resolve().parents[1]
-GOLD = REPO / "data" / "demo_gold.json"
-INDEX = REPO / "data" / "demo_arxiv.jsonl"
+from autoscholar.sources.demo import demo_gold_path, demo_index_path
+
+GOLD = demo_gold_path()
+INDEX = demo_index_path()
 SPLITS = ("train", "dev", "test")
 FUZZY_MIN = 90.0
 
