@@ -89,26 +89,30 @@ class FakeGrobid:
                     step = script.pop(0) if script else None
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                # A request counts as in flight while the "engine" works on it, not while its
+                # answer travels back: the client may send its next request as soon as it has
+                # read this answer, before this thread would get to a decrement after the send.
                 try:
                     if step is not None:
                         status, body, delay = step
                         time.sleep(delay)
-                        if status == 0:  # the server dies: close without an answer
-                            self.close_connection = True
-                            return
-                        try:
-                            self._send(status, body.encode(), "text/plain")
-                        except (BrokenPipeError, ConnectionResetError):
-                            pass  # the client gave up (timeout)
-                        return
-                    tei = fake.tei_by_name.get(filename)
-                    if tei is None:
-                        self._send(500, b"[PDFALTO_CONVERSION_FAILURE] no such test file", "text/plain")
+                        reply = None if status == 0 else (status, body.encode(), "text/plain")
                     else:
-                        time.sleep(0.02)  # long enough for concurrent requests to overlap
-                        self._send(200, tei, "application/xml")
+                        tei = fake.tei_by_name.get(filename)
+                        if tei is None:
+                            reply = (500, b"[PDFALTO_CONVERSION_FAILURE] no such test file", "text/plain")
+                        else:
+                            time.sleep(0.02)  # long enough for concurrent requests to overlap
+                            reply = (200, tei, "application/xml")
                 finally:
                     with fake._lock:
                         fake.in_flight -= 1
+                if reply is None:  # the server dies: close without an answer
+                    self.close_connection = True
+                    return
+                try:
+                    self._send(*reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout)
 
         return Handler
