@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VENUES = ("demo", "local", "iclr", "icml", "neurips", "acl", "cvpr")
 PARSERS = ("pymupdf", "grobid")
+
+URL_FIELDS = ("venue_base_url", "grobid_url", "llm_base_url", "arxiv_api_url")
+# Query parameters that carry a credential in some OpenAI-compatible or proxy endpoints.
+_SECRET_PARAM = re.compile(r"key|token|secret|password|auth|sig", re.I)
 
 DEFAULT_SECTIONS = [
     "related work",
@@ -77,6 +82,32 @@ class Settings(BaseSettings):
     def public_dict(self) -> dict:
         """Settings as recorded in manifest.json: secrets left out entirely."""
         data = self.model_dump(mode="json", exclude={"llm_api_key", "hub_token"})
+        for field in URL_FIELDS:
+            data[field] = redact_url(data[field])
         data["llm_api_key_set"] = self.llm_api_key is not None
         data["hub_token_set"] = self.hub_token is not None
         return data
+
+
+def redact_url(url: str | None) -> str | None:
+    """The URL with a password in it, or a key in its query, replaced by ***.
+
+    Endpoints may be given as https://user:KEY@host/v1 or ...?api-key=KEY; the manifest, error
+    messages and logs show where a run talked to, never with what.
+    """
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+    except ValueError:
+        return "***"
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"***@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openai
 
-from ..config import Settings
+from ..config import Settings, redact_url
 from ..errors import ServiceError
 from ..runner import write_atomic
 
@@ -81,7 +81,7 @@ def complete(
         raise ServiceError(f"the LLM endpoint rejected the request (HTTP 400): "
                            f"{_short(exc)}", transient=False) from exc
     except openai.APIConnectionError as exc:  # includes timeouts, after the SDK's retries
-        where = settings.llm_base_url or "the OpenAI API"
+        where = redact_url(settings.llm_base_url) or "the OpenAI API"
         raise ServiceError(f"cannot reach the LLM endpoint at {where}: {_short(exc)}") from exc
     except openai.APIStatusError as exc:  # 429/5xx left after the SDK's retries
         raise ServiceError(f"the LLM endpoint failed with HTTP {exc.status_code}: "

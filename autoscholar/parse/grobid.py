@@ -29,7 +29,7 @@ from typing import Callable, Iterator
 import requests
 from grobid_client.grobid_client import GrobidClient, ServerUnavailableException
 
-from autoscholar.config import Settings
+from autoscholar.config import Settings, redact_url
 from autoscholar.errors import ParseError, ServiceError
 from autoscholar.parse.tei import read_tei
 from autoscholar.records import Paper, ParsedPaper
@@ -57,9 +57,9 @@ def connect(settings: Settings) -> GrobidClient:
     try:
         alive, status = client.ping()
     except ServerUnavailableException:
-        raise ServiceError(f"Grobid is not reachable at {url}: {START_HINT}") from None
+        raise ServiceError(f"Grobid is not reachable at {redact_url(url)}: {START_HINT}") from None
     if not alive:
-        raise ServiceError(f"Grobid at {url} is not ready (/api/isalive answered HTTP {status})")
+        raise ServiceError(f"Grobid at {redact_url(url)} is not ready (/api/isalive answered HTTP {status})")
     return client
 
 
@@ -227,7 +227,7 @@ def parse_with_grobid(
                     # The server went away mid-run: not the PDF's fault, so not in the ledger.
                     # Stop here; what was parsed so far is cached and already yielded.
                     executor.shutdown(wait=False, cancel_futures=True)
-                    raise ServiceError(f"Grobid stopped answering at {settings.grobid_url} "
+                    raise ServiceError(f"Grobid stopped answering at {redact_url(settings.grobid_url)} "
                                        f"(while parsing {pdf.name}): {START_HINT}") from None
                 transient = e.transient
                 attempts = (prev.get("attempts", 0) if prev.get("status") == "failed" else 0) + 1

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from autoscholar.config import redact_url
 from autoscholar.errors import ServiceError
 
 USER_AGENT = "autoscholar/0.1 (dataset builder; +https://github.com/autoscholar/autoscholar)"
@@ -51,7 +52,7 @@ def _delay(attempt: int, retry_after: str | None) -> float:
 
 def _open(url: str, timeout: float):
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ServiceError(f"refusing to fetch non-HTTP URL: {url}", transient=False)
+        raise ServiceError(f"refusing to fetch non-HTTP URL: {redact_url(url)}", transient=False)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
     return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (scheme checked)
 
@@ -66,7 +67,7 @@ def _with_retries(url: str, action: Callable[[Any], Any], timeout: float, retrie
                 return action(response)
         except urllib.error.HTTPError as exc:
             if exc.code < 500 and exc.code != 429:
-                raise ServiceError(f"GET {url}: HTTP {exc.code} {exc.reason}", transient=False)
+                raise ServiceError(f"GET {redact_url(url)}: HTTP {exc.code} {exc.reason}", transient=False)
             last = f"HTTP {exc.code} {exc.reason}"
             retry_after = exc.headers.get("Retry-After") if exc.headers else None
         except (urllib.error.URLError, http.client.HTTPException, socket.timeout, TimeoutError,
@@ -75,7 +76,7 @@ def _with_retries(url: str, action: Callable[[Any], Any], timeout: float, retrie
             last = f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__
         if attempt < retries:
             _sleep(_delay(attempt, retry_after))
-    raise ServiceError(f"GET {url}: {last} (gave up after {retries + 1} attempts)", transient=True)
+    raise ServiceError(f"GET {redact_url(url)}: {last} (gave up after {retries + 1} attempts)", transient=True)
 
 
 def _read_capped(response, limit: int, url: str) -> bytes:
@@ -83,7 +84,7 @@ def _read_capped(response, limit: int, url: str) -> bytes:
     while chunk := response.read(_CHUNK):
         size += len(chunk)
         if size > limit:
-            raise ServiceError(f"GET {url}: response larger than {limit} bytes", transient=False)
+            raise ServiceError(f"GET {redact_url(url)}: response larger than {limit} bytes", transient=False)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -99,7 +100,7 @@ def get_json(url: str, params: dict[str, Any] | None = None, **kwargs) -> Any:
     try:
         return json.loads(body)
     except ValueError as exc:
-        raise ServiceError(f"GET {with_params(url, params)}: not JSON ({exc})", transient=False)
+        raise ServiceError(f"GET {redact_url(with_params(url, params))}: not JSON ({exc})", transient=False)
 
 
 def download(url: str, dest: Path, *, check: Callable[[bytes], str | None] | None = None,
@@ -125,13 +126,13 @@ def download(url: str, dest: Path, *, check: Callable[[bytes], str | None] | Non
                         head += chunk[: 1024 - len(head)]
                     size += len(chunk)
                     if size > max_bytes:
-                        raise ServiceError(f"GET {url}: larger than {max_bytes} bytes",
+                        raise ServiceError(f"GET {redact_url(url)}: larger than {max_bytes} bytes",
                                            transient=False)
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
             if check is not None and (problem := check(head)):
-                raise ServiceError(f"GET {url}: {problem}", transient=False)
+                raise ServiceError(f"GET {redact_url(url)}: {problem}", transient=False)
             os.replace(tmp, dest)
             return dest
         finally:
