@@ -111,7 +111,7 @@ def per_paper(run_dir: Path, loaded: tuple | None = None) -> list[list]:
         for line in path.read_text().splitlines() if path.exists() else []:
             row = json.loads(line)
             stopped.setdefault(row["key"], f"{stage}: {row['reason']}")
-    return [[p.paper_id, p.title[:70], contexts[p.paper_id], queries[p.paper_id],
+    return [[p.paper_id, p.title, contexts[p.paper_id], queries[p.paper_id],
              published[p.paper_id], stopped.get(p.paper_id, "")] for p in papers]
 
 

@@ -317,9 +317,12 @@ def test_cvf_day_pages_when_day_all_is_empty(bare_server, tmp_path):
 # ------------------------------------------------------------------ local folders
 
 
-def write_pdf(path: Path, big: str, meta_title: str = "", created: str = "") -> None:
+def write_pdf(path: Path, big: str, meta_title: str = "", created: str = "",
+              stamp: str = "") -> None:
     doc = pymupdf.open()
     page = doc.new_page()
+    if stamp:  # as arXiv prints it: large, rotated, in the left margin
+        page.insert_text((30, 600), stamp, fontsize=24, rotate=90)
     page.insert_text((72, 90), big, fontsize=20)
     page.insert_text((72, 120), "Second line of the title", fontsize=20)
     page.insert_text((72, 160), "Abstract. Body text in a smaller font.", fontsize=10)
@@ -334,18 +337,39 @@ def test_local_folder(tmp_path):
     write_pdf(folder / "b-meta.pdf", "Ignored Heading", meta_title="Title From Metadata",
               created="D:20210305120000+01'00'")
     write_pdf(folder / "a font.pdf", "Largest Font Title", meta_title="Microsoft Word - draft.docx")
+    write_pdf(folder / "d-arxiv.pdf", "A Paper From arXiv", created="D:20200505000000Z",
+              stamp="arXiv:2004.01234v2  [cs.CL]  3 May 2020")
     (folder / "c-broken.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
     (folder / "notes.txt").write_text("not a pdf")
     papers = sources.list_papers(Settings(venue="local", pdf_dir=folder, year=2024))
-    assert [p.paper_id for p in papers] == [sources.sanitize_id("a font"), "b-meta", "c-broken"]
-    a, b, c = papers
+    assert [p.paper_id for p in papers] == [sources.sanitize_id("a font"), "b-meta", "c-broken",
+                                            "d-arxiv"]
+    a, b, c, d = papers
     assert a.title == "Largest Font Title Second line of the title" and a.published is None
     assert b.title == "Title From Metadata" and b.published == dt.date(2021, 3, 5)
     assert c.title == "c-broken" and c.published is None
+    # The rotated arXiv stamp is set larger than the title but is not it; its date is the
+    # submission date of that version, which wins over when the file was written.
+    assert d.title == "A Paper From arXiv Second line of the title"
+    assert d.published == dt.date(2020, 5, 3)
     assert all(p.venue == "local" and p.year == 2024 and Path(p.pdf_path).is_absolute()
                for p in papers)
     # a local paper already has its file: download_pdf hands it back untouched
     assert sources.download_pdf(b, tmp_path / "pdfs", Settings()) == folder / "b-meta.pdf"
+
+
+def test_local_title_in_small_capitals_is_whole(tmp_path):
+    # "LONGEVAL: ..." set as L (20pt) + ONG (14pt) + E (20pt) + VAL: ... (14pt) on one line.
+    doc = pymupdf.open()
+    page = doc.new_page()
+    writer, font, end = pymupdf.TextWriter(page.rect), pymupdf.Font("helv"), (72, 90)
+    for text, size in [("L", 20), ("ONG", 14), ("E", 20), ("VAL: Guidelines for Evaluation", 14)]:
+        _, end = writer.append(end, text, font=font, fontsize=size)
+    writer.write_text(page)
+    page.insert_text((72, 160), "Abstract. Body text in a smaller font.", fontsize=10)
+    doc.save(tmp_path / "longeval.pdf")
+    assert sources.local.describe(tmp_path / "longeval.pdf")[0] == \
+        "LONGEVAL: Guidelines for Evaluation"
 
 
 @pytest.mark.parametrize("make, message", [(None, "no such folder"), ("empty", "no *.pdf")])
