@@ -171,10 +171,10 @@ def test_permanent_failures_are_recorded_and_not_retried(teis, pdfs, tmp_path):
 def test_transient_failures_are_retried_on_rerun(teis, pdfs, tmp_path):
     items = pdfs("specter.pdf", "paperqa.pdf", "gpool.pdf")
     with FakeGrobid(teis) as server:
-        server.scripts["specter.pdf"] = [(200, "late", 1.5)]  # slower than the client waits
+        server.scripts["specter.pdf"] = [(200, "late", 3.0)]  # slower than the client waits
         server.scripts["paperqa.pdf"] = [(500, "[TIMEOUT] processing took too long", 0.0)]
         server.scripts["gpool.pdf"] = [(500, "[PDFALTO_CONVERSION_FAILURE] crashed", 0.0)]
-        out = run(items, settings(server.url, grobid_timeout=0.3), tmp_path)
+        out = run(items, settings(server.url, grobid_timeout=1.0), tmp_path)
         assert {k: v.reason for k, v in out.items()} == {
             "specter": "timeout", "paperqa": "timeout", "gpool": "server-error"}
         assert all(v.transient for v in out.values())  # the runner may try them again
