@@ -111,8 +111,18 @@ def per_paper(run_dir: Path, loaded: tuple | None = None) -> list[list]:
         for line in path.read_text().splitlines() if path.exists() else []:
             row = json.loads(line)
             stopped.setdefault(row["key"], f"{stage}: {row['reason']}")
-    return [[p.paper_id, p.title, contexts[p.paper_id], queries[p.paper_id],
+    return [[p.paper_id, p.title, _date(p), contexts[p.paper_id], queries[p.paper_id],
              published[p.paper_id], stopped.get(p.paper_id, "")] for p in papers]
+
+
+NO_DATE = "none: leaks unchecked"
+
+
+def _date(paper) -> str:
+    """The date the leakage rule judges this paper's answers by (see arxiv.match.match_query)."""
+    if paper.published:
+        return paper.published.isoformat()
+    return f"{paper.year} (year only)" if paper.year else NO_DATE
 
 
 def _sample(example: Example) -> str:
@@ -148,8 +158,12 @@ def render(run_dir: Path, numbers: dict, samples: list[Example], weakest: list,
     weak = _table(["score", "arXiv id", "arXiv title", "reference as printed"],
                   [[f"{a.score:.1f}", a.arxiv_id, a.title, a.raw[:200]] for a in weakest]
                   or [["-", "-", "-", "no fuzzy matches"]])
-    paper_table = _table(["paper", "title", "contexts", "queries", "published", "stopped at"],
-                         papers or [["-", "no papers listed", 0, 0, 0, ""]])
+    paper_table = _table(["paper", "title", "date", "contexts", "queries", "published",
+                          "stopped at"],
+                         papers or [["-", "no papers listed", "", 0, 0, 0, ""]])
+    undated = sum(1 for row in papers if row[2] == NO_DATE)
+    warning = (f"<p><b>{undated} source paper(s) have no date</b>: answers newer than them "
+               f"cannot be dropped as leaks; pass --year.</p>" if undated else "")
     total = sum(numbers["examples"].values())
     plots = "".join([
         _plot(numbers["answers_per_query"], "answers per query", "answers",
@@ -169,7 +183,7 @@ color:#777}}img{{margin:4px}}</style></head><body>
 generators: {html.escape(json.dumps(numbers["generators"]))}.</p>
 <h2>Funnel</h2>{funnel}{splits}
 <h2>Rejects</h2>{rejects}{drops}
-<h2>Papers</h2>{paper_table}
+<h2>Papers</h2>{warning}{paper_table}
 <h2>Matching</h2>{methods}<h3>Weakest fuzzy matches (check these first)</h3>{weak}
 <h2>Distributions</h2>{plots}
 <h2>Samples</h2>{"".join(_sample(e) for e in samples) or "<p>no published queries</p>"}

@@ -112,3 +112,21 @@ def test_audit_report_escapes_text_and_shows_numbers(tmp_path):
     assert numbers["rejects"]["publish"] == {"near-duplicate": 1, "no-answer-on-arxiv": 1}
     saved = json.loads((tmp_path / "audit" / "numbers.json").read_text())
     assert saved["examples"] == numbers["examples"]
+
+
+def test_audit_shows_each_papers_leak_date_and_warns_when_there_is_none(tmp_path):
+    from autoscholar.audit import per_paper
+    from autoscholar.records import Paper
+
+    write_match(tmp_path, corpus())
+    publish(tmp_path, Settings())
+    listing = [Paper(paper_id="dated", venue="local", published=dt.date(2021, 3, 4)),
+               Paper(paper_id="year", venue="local", year=2020),
+               Paper(paper_id="undated", venue="local")]
+    (tmp_path / "listing.jsonl").write_text("".join(p.model_dump_json() + "\n" for p in listing))
+    dates = {row[0]: row[2] for row in per_paper(tmp_path)}
+    assert dates == {"dated": "2021-03-04", "year": "2020 (year only)",
+                     "undated": "none: leaks unchecked"}
+    assert "1 source paper(s) have no date" in audit(tmp_path).read_text()
+    (tmp_path / "listing.jsonl").write_text(listing[0].model_dump_json() + "\n")
+    assert "have no date" not in audit(tmp_path).read_text()
