@@ -184,3 +184,19 @@ def test_sentences_split_before_enumerators():
     text = "Some test it [25]. (ii) Others read text (e.g. (a) this one). Done."
     assert [s.text for s in split_sentences(text, [])] == [
         "Some test it [25].", "(ii) Others read text (e.g. (a) this one).", "Done."]
+
+
+def test_year_span_callouts_link_to_the_entry_dated_by_the_same_span():
+    from autoscholar.parse.bibliography import parse_entry
+
+    bib = [parse_entry("Grobid. 2008–2023. Grobid. https://github.com/kermitt2/grobid.", "grobid"),
+           parse_entry("The Pile Team (2020–present). The Pile. Online.", "pile"),
+           parse_entry("A. Smith, B. Doe. Title of it. In Proc. 2019, pp. 2001-2010.", "smith")]
+    assert [(e.year, e.title, e.authors) for e in bib] == [
+        (2008, "Grobid", ["Grobid"]), (2020, "The Pile", ["The Pile Team"]),
+        (2019, "Title of it", ["A. Smith", "B. Doe"])]  # a page range is no year span
+    text = "For example, GROBID (Grobid, 2008–2023), a tool. Smith (2019) used it."
+    assert [(s.text, s.keys) for s in cite_spans(text, bib)] == [
+        ("(Grobid, 2008–2023)", ["grobid"]), ("Smith (2019)", ["smith"])]
+    # a bare span of years with no name is not a citation
+    assert find_callouts("in the years (2021-2023) we") == []

@@ -178,15 +178,25 @@ def split_entries(lines: list[Line]) -> list[tuple[str | None, str]]:
     return out
 
 
+# Software and series are dated by a span: "Grobid. 2008–2023. Grobid. https://...". The
+# callout prints the same span, and both are keyed by its first year.
+_RANGE = r"\s*[–—-]\s*(?:(?:19|20)\d\d|present)"
+_YEAR_RANGE_FIELD = re.compile(rf"(?:^|\.\s|\()\s*((?:19|20)\d\d){_RANGE}\s*[.)]")
+_PAGES_BEFORE = re.compile(r"(?:pp?\.|pages?)\s*$", re.I)
+
+
 def _year(text: str) -> tuple[int | None, str]:
     clean = _URL.sub(" ", _DOI.sub(" ", _ARXIV.sub(" ", text)))
     cands = list(_YEAR_CANDIDATE.finditer(clean))
-    if not cands:
-        return None, ""
     for m in cands:  # a year standing as its own field: "(2020)", ". 2020.", ", 2020."
         before, after = clean[max(0, m.start() - 2):m.start()], clean[m.end():m.end() + 1]
         if before.endswith("(") or (before.strip() in {".", ","} or before.endswith(". ")) and after in {".", ")", ""}:
             return int(m.group(1)), m.group(2)
+    for span in _YEAR_RANGE_FIELD.finditer(clean):  # not a page range "pp. 2001–2010."
+        if not _PAGES_BEFORE.search(clean[max(0, span.start() - 8):span.start(1)]):
+            return int(span.group(1)), ""
+    if not cands:
+        return None, ""
     m = cands[-1]
     return int(m.group(1)), m.group(2)
 
@@ -233,8 +243,9 @@ def parse_entry(raw: str, key: str) -> BibEntry:
     text = _NAMED_LABEL.sub("", raw, count=1)
     lncs = re.match(r"^([^:]{3,800}?(?:\b[A-Z]\.|et al\.))\s*:\s+(.+)$", text)
     quoted = re.search(r"[“\"](.{8,300}?)[,.]?[”\"]", text)
-    acl = re.match(r"^(.+?)\.\s+\(?((?:19|20)\d\d[a-z]?)\)?\.\s+(.+)$", text)
-    apa = re.match(r"^(.+?)\s*\(((?:19|20)\d\d[a-z]?|n\.d\.|in press)\)\.?\s+(.+)$", text)
+    acl = re.match(rf"^(.+?)\.\s+\(?((?:19|20)\d\d[a-z]?)(?:{_RANGE})?\)?\.\s+(.+)$", text)
+    apa = re.match(rf"^(.+?)\s*\(((?:19|20)\d\d[a-z]?(?:{_RANGE})?|n\.d\.|in press)\)\.?\s+(.+)$",
+                   text)
     if lncs and not re.search(r"(?:19|20)\d\d", lncs.group(1)):
         authors_text = lncs.group(1)
         title = _split_fields(lncs.group(2))[0]

@@ -78,7 +78,8 @@ _AUTHORS = (
     # ACM's small-caps callouts come out of the PDF as "[JIMENEZ ET AL. 2023]"
     rf"{_NAME}(?:\s+(?:et\s+al|ET\s+AL)\.?|(?:\s*,\s*{_LATER})*,?\s+(?:and|&)\s+{_LATER})?"
 )
-_YEAR = r"(?:19|20)\d\d[a-z]?(?:\s*,\s*[a-z](?![\w]))*"
+# "2019a,b"; a span "2008–2023" (software, series) is linked by its first year
+_YEAR = r"(?:19|20)\d\d(?:\s*[–—-]\s*(?:(?:19|20)\d\d|present)|[a-z]?(?:\s*,\s*[a-z](?![\w]))*)"
 _YEARS = rf"{_YEAR}(?:\s*,\s*{_YEAR})*"
 _IN_PAREN_RE = re.compile(rf"({_AUTHORS})\s*,?\s*({_YEARS})(?![\d\w])")
 _NARRATIVE_RE = re.compile(rf"({_AUTHORS})(?:'s|’s)?\s*[\(\[]\s*({_YEARS})\s*[\)\]]")
@@ -104,9 +105,10 @@ def _first_surname(authors: str) -> str:
 
 
 def _split_years(years: str) -> list[str]:
-    """'2023a,b' -> ['2023a', '2023b']; '2018, 2019' -> ['2018', '2019']."""
+    """'2023a,b' -> ['2023a', '2023b']; '2018, 2019' -> ['2018', '2019']; '2008–2023' -> ['2008']."""
     out: list[str] = []
     for part in re.split(r"\s*,\s*", years.strip()):
+        part = re.sub(r"^((?:19|20)\d\d)\s*[–—-].*$", r"\1", part)
         if re.fullmatch(r"(?:19|20)\d\d[a-z]?", part):
             out.append(part)
         elif re.fullmatch(r"[a-z]", part) and out:
