@@ -103,9 +103,9 @@ def _report(stats: dict[str, dict]) -> None:
 VenueOpt = typer.Option(None, help=f"Venue: {', '.join(VENUES)}. 'demo' is offline and bundled.")
 YearOpt = typer.Option(None, help="Conference year.")
 PdfDirOpt = typer.Option(None, "--pdf-dir", help="Folder of PDFs (with --venue local).")
-OutOpt = typer.Option(None, "--out", help="Run directory [default: runs/<venue>-<year>].")
+OutOpt = typer.Option(None, "--out", help="Run directory (default: runs/<venue>-<year>).")
 ParserOpt = typer.Option(None, help="PDF parser: pymupdf (embedded, default) or grobid.")
-GrobidOpt = typer.Option(None, "--grobid-url", help="Grobid server [default: localhost:8070].")
+GrobidOpt = typer.Option(None, "--grobid-url", help="Grobid server (default: http://localhost:8070).")
 LlmOpt = typer.Option(None, "--llm", help="Model for query generation, or 'none' for the "
                       "deterministic offline generator (default). Key: AUTOSCHOLAR_LLM_API_KEY "
                       "or OPENAI_API_KEY.")
@@ -115,10 +115,10 @@ IndexOpt = typer.Option(None, "--arxiv-index", help="arXiv index built by `arxiv
                         "or a Kaggle-format snapshot to build one from.")
 LimitOpt = typer.Option(None, "--limit", min=1, help="Only the first N papers.")
 SectionsOpt = typer.Option(None, "--sections", help="Comma-separated section headings to mine "
-                           "[default: Related Work and its variants].")
+                           "(default: Related Work and its variants).")
 ThresholdOpt = typer.Option(None, "--match-threshold", help="Fuzzy title match threshold 0-100.")
 OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
-                         "cached) for references the local index does not hold [default: off].")
+                         "cached) for references the local index does not hold (default: off).")
 
 
 @app.command()

@@ -51,7 +51,11 @@ def test_help_explains_every_command():
                     "audit", "arxiv-index", "resolve"):
         assert command in top
         assert run(*command.split(), "--help").returncode == 0
-    assert "--pdf-dir" in run("build", "--help").stdout
+    build_help = run("build", "--help").stdout
+    assert "--pdf-dir" in build_help
+    # Rich reads "[default: ...]" as markup and drops it, leaving "Run directory ."
+    assert " ." not in build_help.replace("│", " ").replace("  ", " ")
+    assert build_help.count("(default:") >= 4
 
 
 def test_demo_build_publishes_correct_answers(demo_run):
