@@ -565,3 +565,146 @@ def test_caption_split_over_two_blocks_stays_out_of_the_body():
     st = build(lay)
     assert st.sections[0].paragraphs == [
         "Given enough refinements the model learns to segment with a good match."]
+
+
+# ------------------------------------------------------------------ run-in headings, footnotes
+
+
+def _run_in_line(page, x, y, bold, roman, size=10.0):
+    """One line that starts with a bold run and goes on in roman type: a run-in heading."""
+    page.insert_text((x, y), bold, fontname="hebo", fontsize=size)
+    page.insert_text((x + pymupdf.get_text_length(bold + " ", "hebo", size), y), roman,
+                     fontname="helv", fontsize=size)
+    return y + size * 1.25
+
+
+def _references(page, y):
+    y = _lines(page, 72, y, ["References"], size=12, font="hebo")
+    return _lines(page, 72, y + 4, [
+        "[1] A. Author. Trust in human-AI teams. In Proc. X, 2020.",
+        "[2] B. Writer. Behavior-aware optimization. In Proc. Y, 2021.",
+        "[3] C. Person. Mixtures of experts revisited. In Proc. Z, 2022.",
+    ], size=9)
+
+
+def _sentences(section) -> list[str]:
+    return [se.text for p in section.paragraphs for se in p.sentences]
+
+
+@pytest.mark.parametrize("numbered", [False, True])
+def test_wrapped_run_in_heading_keeps_its_hyphenated_end(tmp_path, numbered):
+    # "... for Team Perfor-" in bold, then "mance." in bold and the paragraph in roman on the
+    # next line: the heading is "... Team Performance", the paragraph starts "To address"
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    num = (lambda n: f"{n}   " if numbered else "")
+    y = _lines(p, 72, 60, [num(1) + "Introduction"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["Teams of people and models decide together, and we study how."])
+    y = _lines(p, 72, y + 12, [num(2) + "Extended Related Work"], size=12, font="hebo")
+    y = _run_in_line(p, 72, y + 6, "Human-AI Collaboration and Trust.",
+                     "Collaboration relies on trust in the model [1].")
+    y = _lines(p, 72, y + 6, ["Behavior-Aware AI and Optimization for Team Perfor-"], font="hebo")
+    y = _run_in_line(p, 72, y, "mance.", "To address these challenges, recent studies adopt")
+    y = _lines(p, 72, y, ["behavior-aware frameworks that model human reliance [2]."])
+    y = _run_in_line(p, 72, y + 6, "Ensemble and Multi-Objective Learning.",
+                     "Mixtures of experts combine specialised models [3].")
+    y = _lines(p, 72, y + 12, [num(3) + "Method"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["Our method routes each instance to one of two models."])
+    _references(p, y + 12)
+    doc.save(tmp_path / "w.pdf")
+    parsed = parse_pdf(PAPER, tmp_path / "w.pdf")
+    by_path = {tuple(s.path): s for s in parsed.sections}
+    rw = "Extended Related Work"
+    assert (rw, "Behavior-Aware AI and Optimization for Team Performance") in by_path, list(by_path)
+    wrapped = by_path[(rw, "Behavior-Aware AI and Optimization for Team Performance")]
+    assert _sentences(wrapped) == [
+        "To address these challenges, recent studies adopt behavior-aware frameworks that model "
+        "human reliance [2]."]
+    # its siblings are run-in headings of the same section, not subsections of it
+    assert (rw, "Human-AI Collaboration and Trust") in by_path
+    assert _sentences(by_path[(rw, "Ensemble and Multi-Objective Learning")]) == [
+        "Mixtures of experts combine specialised models [3]."]
+    assert [s.path[-1] for s in find_target_sections(parsed, DEFAULT_SECTIONS)][1:] == [
+        "Human-AI Collaboration and Trust", "Behavior-Aware AI and Optimization for Team Performance",
+        "Ensemble and Multi-Objective Learning"]
+
+
+def _footnote_pdf(path: Path, raised_mark: bool) -> Path:
+    """A Related Work paragraph that runs over a page break, with a 9 pt footnote under a short
+    rule at the foot of the first page (10 pt body), and a 9 pt remark mid-page that stays."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["Open information extraction reads relations from the Web at scale."])
+    y = _lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    filler = "Earlier extraction systems were built by hand for one relation at a time, and"
+    y = _lines(p, 72, y + 4, [filler] * 40 + ["later systems were trained on"])
+    p.draw_line((72, 700), (180, 700), width=0.4)
+    # the mark: a 6 pt digit, raised (a superscript) or on the footnote's baseline
+    p.insert_text((72, 714 - (3 if raised_mark else 0)), "5", fontname="helv", fontsize=6)
+    _lines(p, 72 + pymupdf.get_text_length("5", "helv", 6), 714, [
+        "We carried out several preliminary experiments using a data-driven approach [2]"], size=9)
+    _lines(p, 72, 725, ["that confirmed this hypothesis."], size=9)
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["large corpora of web text [1]. They need no hand-written rules at all."])
+    y = _lines(p, 72, y + 6, ["1 Small print in the middle of the page is kept as it is written."],
+               size=9)
+    y = _lines(p, 72, y + 6, ["Our system follows this line of work and extends it to the Web [3]."])
+    y = _lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["We describe the extractor in this section."])
+    _references(p, y + 12)
+    doc.save(path)
+    return path
+
+
+@pytest.mark.parametrize("raised_mark", [True, False])
+def test_footnote_at_the_foot_of_the_page_is_not_body_text(tmp_path, raised_mark):
+    parsed = parse_pdf(PAPER, _footnote_pdf(tmp_path / "f.pdf", raised_mark))
+    rw = next(s for s in parsed.sections if s.path == ["Related Work"])
+    text = " ".join(_sentences(rw))
+    assert "preliminary experiments" not in text and "hypothesis" not in text, text[-400:]
+    # the sentence the footnote interrupted is whole again, across the page break
+    assert "later systems were trained on large corpora of web text [1]." in text
+    assert "Small print in the middle of the page is kept" in text  # body text below it: no footnote
+    cited = {k for p in rw.paragraphs for se in p.sentences for c in se.cites for k in c.keys}
+    assert cited == {"ref1", "ref3"}  # [2] was only cited in the footnote
+
+
+def test_bold_run_in_heading_without_period(tmp_path):
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["Segmentation of aerial images is the task we study in this paper."])
+    y = _run_in_line(p, 72, y + 6, "Other related work.",
+                     "Pooling was also studied for other kinds of images [3].")
+    y = _lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    y = _run_in_line(p, 72, y + 4, "Semantic segmentation",
+                     "Fully connected networks (FCN) were proposed for this task [1].")
+    y = _lines(p, 72, y, ["They label every pixel of an image."])
+    # right under the sentence before, without a gap or an indent
+    y = _run_in_line(p, 72, y, "Knowledge guided networks",
+                     "Analyzing aerial images needs rules of geography [2].")
+    y = _run_in_line(p, 72, y + 6, "Pooling functions.", "There are various studies of pooling [2].")
+    y = _run_in_line(p, 72, y + 6, "Max pooling", "is the most common choice in practice [3].")
+    y = _lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["We pool by a local spatial statistic instead of the maximum."])
+    _references(p, y + 12)
+    doc.save(tmp_path / "r.pdf")
+    parsed = parse_pdf(PAPER, tmp_path / "r.pdf")
+    by_path = {tuple(s.path): s for s in parsed.sections}
+    seg = by_path.get(("Related Work", "Semantic segmentation"))
+    assert seg is not None, list(by_path)
+    assert _sentences(seg) == ["Fully connected networks (FCN) were proposed for this task [1].",
+                               "They label every pixel of an image."]
+    assert _sentences(by_path[("Related Work", "Knowledge guided networks")]) == [
+        "Analyzing aerial images needs rules of geography [2]."]
+    # the same as a run-in heading with a period, and its sibling, not its child
+    pooling = by_path[("Related Work", "Pooling functions")]
+    # bold words that start a sentence ("Max pooling is ...") are no heading
+    assert _sentences(pooling) == ["There are various studies of pooling [2].",
+                                   "Max pooling is the most common choice in practice [3]."]
+    # "Other related work." inside the Introduction does not make it a Related Work section
+    assert "Other related work." in _sentences(by_path[("Introduction",)])
+    assert [s.path for s in find_target_sections(parsed, DEFAULT_SECTIONS)] == [
+        ["Related Work"], ["Related Work", "Semantic segmentation"],
+        ["Related Work", "Knowledge guided networks"], ["Related Work", "Pooling functions"]]

@@ -4,7 +4,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from autoscholar.records import Reject, SourceMeta
 from autoscholar.runner import read_done, read_jsonl, recover, run_stage

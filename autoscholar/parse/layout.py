@@ -4,7 +4,9 @@
 with ligatures expanded, geometry, dominant font size, bold/caps flags), grouped into blocks in
 reading order (one or two columns, full-width blocks such as wide figures or titles break the
 columns into bands). Superscript digit runs are kept between SUP_OPEN/SUP_CLOSE so the caller
-can decide whether they are citation callouts or footnote marks.
+can decide whether they are citation callouts or footnote marks. ``Line.head`` is the line's
+leading bold (or italic) run, so that a run-in heading ("Semantic segmentation" in bold, then
+"Fully connected ..." in roman) can be told from its paragraph.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ import pymupdf
 
 # No TEXT_PRESERVE_LIGATURES: MuPDF then expands "ﬁ" into "fi" itself.
 _FLAGS = pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_PRESERVE_WHITESPACE
-_MONO_FONT = re.compile(r"mono|courier|typewriter|cmtt|consol|menlo|code", re.I)
+_MONO_FONT = re.compile(r"mono|nimbusmon|courier|typewriter|cmtt|consol|menlo|code", re.I)
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|medi|\.b$|-b$|cmbx|bx\d", re.I)
+_ITALIC_FONT = re.compile(r"ital|oblique|cmti|-it$", re.I)
+# math fonts neither start nor end a bold run: "Scenarios using G-pooling" with G in CMSY10
+_MATH_FONT = re.compile(r"cmsy|cmmi|cmex|cmbsy|msbm|msam|math|symbol|eufm|rsfs|wasy", re.I)
 SUP_OPEN, SUP_CLOSE = "\x01", "\x02"
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl",
                             "ﬅ": "ft", "ﬆ": "st", "\u00ad": "", "\u00a0": " ", "\ufeff": ""})
@@ -27,12 +32,17 @@ _SUP_CITE = re.compile(r"[\d,\-–\s]+")
 
 
 class Line:
-    __slots__ = ("text", "x0", "y0", "x1", "y1", "size", "bold", "caps", "page", "block", "mono")
+    __slots__ = ("text", "x0", "y0", "x1", "y1", "size", "bold", "caps", "page", "block", "mono",
+                 "head", "head_bold")
 
-    def __init__(self, text, x0, y0, x1, y1, size, bold, caps, page, block, mono=False):
+    def __init__(self, text, x0, y0, x1, y1, size, bold, caps, page, block, mono=False,
+                 head="", head_bold=False):
         self.text, self.x0, self.y0, self.x1, self.y1 = text, x0, y0, x1, y1
         self.size, self.bold, self.caps, self.page, self.block = size, bold, caps, page, block
         self.mono = mono
+        # the leading run of bold (head_bold) or else italic spans: the whole text when the
+        # line is all in that style, "" when the line starts in the regular font
+        self.head, self.head_bold = head, head_bold
 
     def __repr__(self) -> str:
         return f"Line(p{self.page} {self.x0:.0f},{self.y0:.0f} {self.size:.1f} b={self.bold} {self.text!r})"
@@ -45,16 +55,21 @@ class Layout:
     pages: int = 0
 
 
-_SPAN_STYLE: dict[tuple, tuple[float, bool, bool]] = {}
+_SPAN_STYLE: dict[tuple, tuple[float, bool, bool, int]] = {}
+_NEUTRAL, _REGULAR, _BOLD, _ITALIC = -1, 0, 1, 2
 
 
-def _span_style(font: str, flags: int, size: float) -> tuple[float, bool, bool]:
-    """(size rounded to 0.5 pt, bold, monospace) for a span's font; cached, spans repeat."""
+def _span_style(font: str, flags: int, size: float) -> tuple[float, bool, bool, int]:
+    """(size rounded to 0.5 pt, bold, monospace, emphasis) for a span's font; cached, spans
+    repeat. Emphasis is _NEUTRAL for math fonts, else _BOLD, _ITALIC or _REGULAR."""
     key = (font, flags, size)
     style = _SPAN_STYLE.get(key)
     if style is None:
-        style = _SPAN_STYLE[key] = (round(size * 2) / 2, bool(flags & 16 or _BOLD_FONT.search(font)),
-                                    bool(flags & 8 or _MONO_FONT.search(font)))
+        bold = bool(flags & 16 or _BOLD_FONT.search(font))
+        emph = _NEUTRAL if _MATH_FONT.search(font) else _BOLD if bold else \
+            _ITALIC if flags & 2 or _ITALIC_FONT.search(font) else _REGULAR
+        style = _SPAN_STYLE[key] = (round(size * 2) / 2, bold, bool(flags & 8 or _MONO_FONT.search(font)),
+                                    emph)
     return style
 
 
@@ -63,6 +78,8 @@ def _line_from_spans(spans: list[dict], page: int, block: int, bbox=None) -> Lin
     sizes: dict[float, int] = {}
     bold_chars = chars = mono_chars = 0
     top = 0.0
+    head_emph = None  # emphasis of the first visible span; the leading run keeps it
+    head_end = -1  # parts index where the leading run stops; -1: it runs to the end
     for s in spans:
         t = s["text"]
         if not t:
@@ -81,7 +98,14 @@ def _line_from_spans(spans: list[dict], page: int, block: int, bbox=None) -> Lin
         parts.append(t)
         n = len(t)
         chars += n
-        key, bold, mono = _span_style(s["font"], flags, size)
+        key, bold, mono, emph = _span_style(s["font"], flags, size)
+        if head_end < 0 and emph != head_emph and emph != _NEUTRAL and not t.isspace():
+            if head_emph is None:
+                head_emph = emph
+                if emph == _REGULAR:
+                    head_end = 0  # no leading run to follow: the common case, decided once
+            else:
+                head_end = len(parts) - 1
         sizes[key] = sizes.get(key, 0) + n
         if bold:
             bold_chars += n
@@ -94,6 +118,14 @@ def _line_from_spans(spans: list[dict], page: int, block: int, bbox=None) -> Lin
         text = _fix_accents(text.translate(_LIGATURES)).strip()
         if not text:
             return None
+    head = ""
+    if head_emph == _BOLD or head_emph == _ITALIC:
+        if head_end < 0:
+            head = text
+        else:
+            head = "".join(parts[:head_end]).strip()
+            if not head.isascii():
+                head = _fix_accents(head.translate(_LIGATURES)).strip()
     caps = _is_caps(text)
     # small caps ("RELATED WORK" set as R + ELATED at two sizes): the heading size is the larger
     size = max(sizes) if caps and len(sizes) > 1 else max(sizes, key=sizes.get)
@@ -103,7 +135,8 @@ def _line_from_spans(spans: list[dict], page: int, block: int, bbox=None) -> Lin
     return Line(text, bbox[0], bbox[1], bbox[2], bbox[3], size, bold_chars >= 0.9 * chars, caps,
                 # a code line, not a heading with one identifier in a code font ("3 Design of
                 # papermage"): nearly all of its visible characters are monospace
-                page, block, mono_chars >= 0.8 * (len(text) - text.count(" ")))
+                page, block, mono_chars >= 0.8 * (len(text) - text.count(" ")),
+                head, head_emph == _BOLD)
 
 
 _ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "¸": "\u0327",
@@ -133,9 +166,15 @@ def _merge_same_baseline(lines: list[Line]) -> list[Line]:
             if overlap > 0.5 * height and ln.x0 >= prev.x1 - 2 and ln.x0 - prev.x1 < 60:
                 bigger = prev if len(prev.text) >= len(ln.text) else ln
                 text = prev.text + " " + ln.text
+                head = prev.head
+                if head and head == prev.text and ln.head and ln.head_bold == prev.head_bold:
+                    # "Semantic segmentation" | "Fully connected ...": the bold run goes on
+                    head = text if ln.head == ln.text else head + " " + ln.head
+                # by characters: a listing line after its line number is still code
+                mono = prev.mono * len(prev.text) + ln.mono * len(ln.text) >= 0.8 * len(text)
                 merged = Line(text, prev.x0, min(prev.y0, ln.y0), ln.x1,
                               max(prev.y1, ln.y1), bigger.size, prev.bold and ln.bold,
-                              _is_caps(text), ln.page, ln.block, prev.mono and ln.mono)
+                              _is_caps(text), ln.page, ln.block, mono, head, prev.head_bold)
                 out[-1] = merged
                 continue
         out.append(ln)

@@ -2,10 +2,12 @@
 
 ``build(layout) -> Structure``: headings are found from layout and text (numbered "2", "2.1",
 "A.1", "IV."; unnumbered; ALL CAPS or small caps; bold or larger than the body font), each
-section gets its heading path so subsections stay under their parent. Body paragraphs are
-joined across line, column and page breaks with hyphenation repaired. Captions, footnotes and
-other small print are left out of the body. The lines under References/Bibliography are kept
-apart, with geometry, for the bibliography splitter.
+section gets its heading path so subsections stay under their parent. A run-in heading (a bold
+or italic run that opens a paragraph: "Binary setup. Assume ...", "Semantic segmentation Fully
+connected ...") starts a subsection of the heading above it. Body paragraphs are joined across
+line, column and page breaks with hyphenation repaired. Captions, footnotes and other small
+print are left out of the body. The lines under References/Bibliography are kept apart, with
+geometry, for the bibliography splitter.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from autoscholar.parse.footnotes import footnote_lines
 from autoscholar.parse.layout import Layout, Line
 
 _NUMBERED = re.compile(
@@ -273,12 +276,112 @@ def _ends_sentence(text: str) -> bool:
     return body.endswith((".", "!", "?", ":"))
 
 
+def _starts_paragraph(ln: Line, last: Line | None, blk: list[Line], para: list[str],
+                      text: str = "") -> bool:
+    """Does ``ln`` (with ``text``) begin a new paragraph after ``last``, the previous body line,
+    whose text ends ``para``? The sentence before is complete, and a new block (not starting in
+    lower case), an indent or a gap follows."""
+    if last is None or not para:
+        return True
+    if not _ends_sentence(para[-1]):
+        return False
+    if ln.block != last.block:
+        return not text[:1].islower()
+    return ln.x0 - min(l.x0 for l in blk) > 0.6 * ln.size or ln.y0 - last.y1 > 0.9 * ln.size
+
+
+_FUNCTION_WORDS = frozenset("a an and as at by for from in into of on or the to via vs with".split())
+_CITE_LIKE = re.compile(r"\d{4}|\[\d|\bet al\b")
+# a run-in heading without a period is words only ("Semantic segmentation"), not "B — BM25"
+_PLAIN_TITLE = re.compile(r"[A-Z][\w'’&/\-]*(?:\s+[\w'’&/()\-]+)*")
+# a run-in heading with the name of a related-work section stays in its paragraph: "Other related
+# work." in an Introduction is not the paper's Related Work section
+_RELATED_KIND = re.compile(r"\b(?:related works?|background|prior work|previous work|literature review)\b",
+                           re.I)
+_SUB_NUMBER = re.compile(r"(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+(?=[A-Z])")  # "3.3.1 Overview of ..."
+
+
+def _continues_head(prev: Line, ln: Line, right: float) -> bool:
+    """Does the emphasised line ``prev`` wrap into the leading run of ``ln`` ("... Team Perfor-"
+    / "mance. To address ...")? ``prev`` ends in a hyphen or reaches the right edge ``right``."""
+    return bool(ln.head) and ln.head != ln.text and ln.head_bold == prev.head_bold and \
+        ln.text.startswith(ln.head) and abs(ln.size - prev.size) < 0.5 and ln.x0 < prev.x1 and \
+        -2 <= ln.y0 - prev.y1 < 0.8 * prev.size and \
+        (prev.text.endswith("-") or prev.x1 >= right - 2 * prev.size)
+
+
+def _head_end(blk: list[Line], li: int, k: int) -> int | None:
+    """A run-in heading begins at ``blk[li]`` and covers whole emphasised lines up to
+    ``blk[k - 1]``: which line does it end on, in a roman tail ("... Team Perfor-" / "mance. To
+    address ...")? None when it does not end so."""
+    last = blk[k - 1]
+    if not last.head:
+        return None
+    if last.head != last.text:
+        return k - 1 if last.text.startswith(last.head) else None
+    if last.head_bold and k < len(blk) and _continues_head(last, blk[k], max(l.x1 for l in blk)):
+        return k
+    return None
+
+
+def _run_in(blk: list[Line], li: int, end: int, vocab: set[str], hyph: set[str],
+            max_words: int = 12) -> tuple[str, str | None, str] | None:
+    """The run-in heading from ``blk[li]`` to the bold (or italic) run that starts ``blk[end]``,
+    followed by roman text ("Binary setup. Assume ...", "Semantic segmentation Fully connected
+    ..."): (title, number, the rest of line ``end``), or None when it does not look like one."""
+    head = blk[li].text if end > li else ""
+    for ln in blk[li + 1:end]:
+        head = _dehyphenate(head, ln.text, vocab, hyph)
+    ln = blk[end]
+    head = _dehyphenate(head, ln.head, vocab, hyph) if head else ln.head
+    rest = ln.text[len(ln.head):].lstrip()
+    if rest[:1] in (".", ":"):  # "Audit space" in bold, ". Following ..." in roman
+        head, rest = head + rest[0], rest[1:].lstrip()
+    number = None
+    m = _SUB_NUMBER.match(head)
+    if m:
+        number, head = m.group(1), head[m.end():]
+    title = head.strip()
+    if not title[:1].isupper() or sum(c.isalpha() for c in title) < 4 \
+            or len(title.split()) > max_words or rest[:1].islower() \
+            or _ENV.match(title) or _CAPTION.match(title) or _RELATED_KIND.search(title):
+        return None
+    if _CITE_LIKE.search(title):
+        return None  # "Platt scaling (Platt et al., 1999)." keeps its callout in the text
+    if title[-1] not in ".:?!":
+        # no period: words only, a complete phrase, and running text after it ("Dataset
+        # Samples" / "Docs Words Sents" is a table row)
+        if not (_PLAIN_TITLE.fullmatch(title) and rest[:1].isupper()
+                and title.split()[-1].lower() not in _FUNCTION_WORDS
+                and any(w[:1].islower() for w in rest.split()[:8])):
+            return None
+    return title, number, rest
+
+
+def _heading_run_ins(layout: Layout, cand: set[tuple[int, int]], continued: set,
+                     vocab: set[str], hyph: set[str]) -> dict[tuple[int, int], tuple]:
+    """Heading candidates that end in roman text are run-in headings: one that wraps ("... for
+    Team Perfor-" / "mance. To address ...") or fills its line ("What is the best highlighting
+    algorithm? We"). (title, number, rest of the last line, index of that line) by position."""
+    out = {}
+    for bi, li in cand:
+        blk = layout.blocks[bi]
+        k = li + 1
+        while (bi, k) in continued:
+            k += 1
+        end = _head_end(blk, li, k)
+        run_in = _run_in(blk, li, end, vocab, hyph, 24) if end is not None else None
+        if run_in is not None:
+            out[(bi, li)] = (*run_in, end)
+    return out
+
+
 def build(layout: Layout) -> Structure:
     body = layout.body_size
     vocab, hyph = _vocab(layout)
     st = Structure(body_size=body)
     levels_by_style: dict[tuple, Counter] = {}
-    stack: list[tuple[int, str]] = []
+    stack: list[tuple[int, str, bool]] = []  # (level, title, is a run-in heading)
     unnumbered_levels: dict[tuple, int] = {}
     # text before the first heading (title, authors, an unheaded abstract): kept only when the
     # paper has no headings at all, so that it is not silently empty
@@ -287,6 +390,7 @@ def build(layout: Layout) -> Structure:
     in_refs = False
     para: list[str] = []  # lines of the paragraph being built
     last_line: Line | None = None
+    rest_of: dict[tuple[int, int], str] = {}  # line -> its text after a run-in heading
 
     def close_para():
         nonlocal para
@@ -297,6 +401,45 @@ def build(layout: Layout) -> Structure:
             current.paragraphs.append(text)
         para = []
 
+    def open_run_in(title: str, number: str | None) -> None:
+        """A run-in heading starts a subsection of the heading above it, and ends the previous
+        run-in one: "Multi-agent LLM systems." and "Agent social platforms." are siblings."""
+        nonlocal current, last_line
+        close_para()
+        while stack and stack[-1][2]:
+            stack.pop()
+        # not clean_title: a run-in heading in capitals is an acronym ("PEFT."), not shouting
+        title = re.sub(r"\s+", " ", title).strip().rstrip(":.").strip()
+        stack.append(((stack[-1][0] + 1) if stack else 1, title, True))
+        current = RawSection(title=stack[-1][1], number=number, path=[t for _, t, _ in stack])
+        st.sections.append(current)
+        last_line = None
+
+    def open_heading(ln: Line, number: str | None, title: str) -> None:
+        nonlocal current, in_refs, last_line
+        close_para()
+        if number:
+            level = number.count(".") + 1
+        elif _style(ln) in levels_by_style:
+            level = levels_by_style[_style(ln)].most_common(1)[0][0]
+        elif _TOP_NAMES.match(title) or _REFS.match(title) or ln.size >= body + 1.5:
+            level = 1
+        elif _style(ln) in unnumbered_levels:
+            # siblings share a style: "Modeling Human Behavior" then "Optimizing
+            # Behavior-Aware AI" are both subsections, not one nested in the other
+            level = unnumbered_levels[_style(ln)]
+        else:
+            real = [lv for lv, _, is_run_in in stack if not is_run_in]
+            level = unnumbered_levels[_style(ln)] = (real[-1] + 1) if real else 1
+        while stack and (stack[-1][0] >= level or stack[-1][2]):
+            stack.pop()
+        stack.append((level, title, False))
+        in_refs = bool(_REFS.match(title))
+        current = RawSection(title=title, number=number, path=[t for _, t, _ in stack])
+        if not in_refs:
+            st.sections.append(current)
+        last_line = None
+
     cand = set(_accepted_headings(layout, body))
     for bi, li in cand:
         ln = layout.blocks[bi][li]
@@ -305,15 +448,24 @@ def build(layout: Layout) -> Structure:
             levels_by_style.setdefault(_style(ln), Counter())[num.count(".") + 1] += 1
 
     continued = _heading_continuations(layout, cand, body)
+    heading_run_ins = _heading_run_ins(layout, cand, continued, vocab, hyph)
+    footnotes = footnote_lines(layout, body)
     caption_end: Line | None = None  # last line of a caption block, to follow its run-on
     for bi, blk in enumerate(layout.blocks):
         skip_block = bool(blk) and not in_refs and (
             _CAPTION.match(blk[0].text) is not None or _continues_caption(caption_end, blk))
         caption_end = blk[-1] if skip_block and blk else None
         for li, ln in enumerate(blk):
-            if (bi, li) in continued:
+            if (bi, li) in continued and (bi, li) not in rest_of:
                 continue
-            if (bi, li) in cand:
+            run_in = heading_run_ins.get((bi, li)) if not in_refs else None
+            if run_in is not None:
+                title, number, rest, end = run_in
+                open_run_in(title, number)
+                rest_of[(bi, end)] = rest
+                if end > li:
+                    continue
+            elif (bi, li) in cand:
                 text = ln.text.strip()
                 k = li + 1
                 while (bi, k) in continued:
@@ -325,46 +477,42 @@ def build(layout: Layout) -> Structure:
                                     or _APPENDIX.match(title) or ln.size >= body + 0.9 and ln.bold):
                     st.reference_lines.append(ln)
                     continue
-                close_para()
-                if number:
-                    level = number.count(".") + 1
-                elif _style(ln) in levels_by_style:
-                    level = levels_by_style[_style(ln)].most_common(1)[0][0]
-                elif _TOP_NAMES.match(title) or _REFS.match(title) or ln.size >= body + 1.5:
-                    level = 1
-                elif _style(ln) in unnumbered_levels:
-                    # siblings share a style: "Modeling Human Behavior" then "Optimizing
-                    # Behavior-Aware AI" are both subsections, not one nested in the other
-                    level = unnumbered_levels[_style(ln)]
-                else:
-                    level = unnumbered_levels[_style(ln)] = (stack[-1][0] + 1) if stack else 1
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                stack.append((level, title))
-                in_refs = bool(_REFS.match(title))
-                current = RawSection(title=title, number=number, path=[t for _, t in stack])
-                if not in_refs:
-                    st.sections.append(current)
-                last_line = None
+                open_heading(ln, number, title)
                 continue
             if in_refs:
                 st.reference_lines.append(ln)
                 continue
-            if skip_block or ln.size < body - 1.2 or _figure_text(blk, ln, body):
+            if skip_block or ln.size < body - 1.2 or _figure_text(blk, ln, body) or \
+                    (bi, li) in footnotes:
                 continue
             text = ln.text
+            if (bi, li) in rest_of:
+                text = rest_of.pop((bi, li))
+            elif ln.head and current is not front:
+                run_in = None
+                laid_out = _starts_paragraph(ln, last_line, blk, para)
+                # a bold run after a full stop opens a paragraph even without an indent or a gap
+                # ("... or knowledge." / "Knowledge guided neural networks Analyzing"), unless
+                # it is a label of a list ("... Medicine." / "DBpedia: DBpedia provides"); an
+                # italic run does not ("... EEOC v." / "Ford Motor Company.")
+                if laid_out or ln.head_bold and _ends_sentence(para[-1]) \
+                        and not para[-1].endswith(":"):
+                    end = _head_end(blk, li, li + 1)
+                    run_in = _run_in(blk, li, end, vocab, hyph) if end is not None else None
+                if run_in is not None and (laid_out or not run_in[0].endswith(":")):
+                    open_run_in(run_in[0], run_in[1])
+                    if end > li:  # the heading ends on the next line
+                        rest_of[(bi, end)] = run_in[2]
+                        continue
+                    text = run_in[2]
+            if not text:  # the run-in heading filled its line
+                continue
             if last_line is None:
                 para.append(text)
             else:
-                new_block = ln.block != last_line.block
-                prev_end = _ends_sentence(para[-1]) if para else True
-                indent = (not new_block and ln.x0 - min(l.x0 for l in blk) > 0.6 * ln.size)
-                gap = (not new_block and ln.y0 - last_line.y1 > 0.9 * ln.size)
-                starts_lower = text[:1].islower()
                 if para and text[:1] in _BULLETS:  # each list item is a paragraph of its own
                     close_para()
-                elif para and (new_block and prev_end and not starts_lower or
-                             (indent or gap) and prev_end):
+                elif para and _starts_paragraph(ln, last_line, blk, para, text):
                     close_para()
                 para.append(text)
             last_line = ln
