@@ -448,6 +448,12 @@ def test_dehyphenation_keeps_suspended_hyphens():
         "Chain-of-thought can"
     assert _dehyphenate("our end-", "to-end model", {"end", "our"}, set()) == "our end-to-end model"
     assert _dehyphenate("a docu-", "ment-level model", {"document"}, set()) == "a document-level model"
+    # a capitalised word broken at a line end: one word if the paper prints it whole elsewhere
+    assert _dehyphenate("For example, GRO-", "BID (Grobid", {"grobid"}, set()) == \
+        "For example, GROBID (Grobid"
+    assert _dehyphenate("uses BERT-", "Large and", {"bert", "large"}, set()) == "uses BERT-Large and"
+    assert _dehyphenate("uses BERT-", "Large and", {"bertlarge"}, {"bert-large"}) == \
+        "uses BERT-Large and"
 
 
 def _structure_pdf(path: Path) -> Path:

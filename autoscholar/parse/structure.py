@@ -126,6 +126,11 @@ def _dehyphenate(prev: str, nxt: str, vocab: set[str], hyphenated: set[str]) -> 
                 return prev + nxt  # "end-" + "to-end", "Chain-" + "of-thought": one compound
         return prev[:-1] + nxt
     if prev.endswith("-") and len(prev) > 1 and prev[-2].isalpha() and nxt[:1].isupper():
+        a = re.search(r"(\w+)-$", prev[-80:])
+        b = re.match(r"\w+", nxt)
+        if a and b and (a.group(0)[:-1] + b.group(0)).lower() in vocab \
+                and (a.group(0) + b.group(0)).lower() not in hyphenated:
+            return prev[:-1] + nxt  # "GRO-" + "BID" where the paper also prints "Grobid"
         return prev + nxt  # "Ref-" + "Seer", "BERT-" + "Large": no space either way
     return prev + " " + nxt
 
