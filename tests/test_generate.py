@@ -321,3 +321,18 @@ def test_no_api_key_is_a_clear_permanent_error(tmp_path, monkeypatch):
     with pytest.raises(ServiceError, match="no API key") as err:
         generate_queries(make_context(), Settings(llm="gpt-4o-mini"), tmp_path)
     assert not err.value.transient
+
+
+@pytest.mark.parametrize("sentence, question", [
+    ("Finally, (v) general LLM evaluation, such as BIG-bench \\cite{x} include reasoning tasks.",
+     "Which papers are cited for the following: general LLM evaluation, such as BIG-bench "
+     "include reasoning tasks?"),
+    ("Lastly, several works \\cite{z} study scaling laws for retrieval.",
+     "Which papers study scaling laws for retrieval?"),
+    # without its comma an ordinal is part of the content
+    ("First attempts at dense retrieval \\cite{q} used dual encoders.",
+     "Which papers are cited for the following: first attempts at dense retrieval used dual "
+     "encoders?"),
+])
+def test_offline_ordinal_lead_ins_and_enumerators_after_them(sentence, question):
+    assert offline.question_for(sentence) == question

@@ -55,6 +55,10 @@ def _clean(sentence: str) -> str:
     text = re.sub(r"^(?:e\.g\.|i\.e\.|for example|for instance|in particular|similarly|"
                   r"moreover|however|further(?:more)?|in addition|also|recently),?\s+",
                   "", text, flags=re.I)
+    # Ordinal lead-ins only with their comma: "First attempts at ..." is content.
+    text = re.sub(r"^(?:finally|lastly|first(?:ly)?|second(?:ly)?|third(?:ly)?|next|"
+                  r"additionally|likewise|notably|specifically),\s+", "", text, flags=re.I)
+    text = _ENUMERATOR.sub("", text)  # "Finally, (v) general LLM evaluation ..."
     text = text.rstrip(".").strip(" ,;:")  # "etc., \cite{x}." ends in "etc.,"
     # A callout that ended the sentence leaves its preposition dangling: "... field of".
     text = re.sub(r"(?:,?\s+(?:of|in|by|and|or|to|with|as|from|for|on|such as|see|e\.g\.))+$",
