@@ -714,3 +714,149 @@ def test_bold_run_in_heading_without_period(tmp_path):
     assert [s.path for s in find_target_sections(parsed, DEFAULT_SECTIONS)] == [
         ["Related Work"], ["Related Work", "Semantic segmentation"],
         ["Related Work", "Knowledge guided networks"], ["Related Work", "Pooling functions"]]
+
+
+def _styled(page, x, y, runs, size=10.0):
+    """One line made of (text, font) runs, each set right after the one before."""
+    for text, font in runs:
+        page.insert_text((x, y), text, fontname=font, fontsize=size)
+        x += pymupdf.get_text_length(text, fontname=font, fontsize=size)
+    return y + size * 1.25
+
+
+def test_emphasised_name_opening_a_paragraph_is_no_run_in_heading(tmp_path):
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["We study language models and how they are evaluated today."])
+    y = _lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    more = "and this line continues the paragraph with more words about the model."
+    for runs in ([("LLaMA", "heit"), (" Touvron et al. [1] released open weights for models.", "helv")],
+                 [("Chain-of-Thought", "heit"), (" Prompting [2] asks the model to reason.", "helv")],
+                 [("RoBERTa", "hebo"), (" By training longer, Liu et al. improved BERT [3].", "helv")],
+                 [("Sentence-BERT", "hebo"), (" SBERT [1] fine-tunes siamese encoders.", "helv")],
+                 [("Dense Passage Retrieval", "heit"), (" DPR [2] trains a dual encoder.", "helv")],
+                 [("Scaling alone is not enough.", "hebo"), (" Many works [3] found that", "helv")]):
+        y = _styled(p, 72, y + 6, runs)
+        y = _lines(p, 72, y, [more])
+    # a bold name that starts a line right after a full stop, inside a paragraph
+    y = _lines(p, 72, y, ["data quality matters as much as the model size."])
+    y = _styled(p, 72, y, [("ColBERT", "hebo"), (" Khattab and Zaharia [1] keep one vector per", "helv")])
+    y = _lines(p, 72, y, ["token and score late."])
+    y = _lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["Our method is simple and we describe it here."])
+    _references(p, y + 12)
+    doc.save(tmp_path / "e.pdf")
+    parsed = parse_pdf(PAPER, tmp_path / "e.pdf")
+    assert [s.path for s in parsed.sections] == [
+        ["Introduction"], ["Related Work"], ["Related Work", "Scaling alone is not enough"],
+        ["Method"]]
+    rw = _sentences(parsed.sections[1])
+    for opening in ("LLaMA Touvron et al. [1] released", "Chain-of-Thought Prompting [2] asks",
+                    "RoBERTa By training longer", "Sentence-BERT SBERT [1] fine-tunes",
+                    "Dense Passage Retrieval DPR [2] trains"):
+        assert any(se.startswith(opening) for se in rw), (opening, rw)
+    assert "ColBERT Khattab and Zaharia [1] keep one vector per token and score late." in \
+        _sentences(parsed.sections[2])
+
+
+@pytest.mark.parametrize("size", [11, 12])
+def test_heading_with_one_word_in_another_font_stays_whole(tmp_path, size):
+    # "2.2 Prompting *LLMs* for Retrieval": the italic (or typewriter) word is no end of a
+    # run-in heading, numbered or not
+    fill = "and the paragraph goes on with enough running words to look like body text."
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["We study retrieval with language models on many benchmarks."])
+    y = _lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    y = _lines(p, 72, y + 6, ["2.1   Dense Retrieval"], font="hebo", size=size)
+    y = _lines(p, 72, y + 4, ["Dense retrievers encode queries and passages separately [1].", fill])
+    y = _styled(p, 72, y + 8, [("2.2   Prompting ", "hebo"), ("LLMs", "heit"),
+                               (" for Retrieval", "hebo")], size=size)
+    y = _lines(p, 72, y + 4, ["Recent work prompts large models to rerank passages [2].", fill])
+    y = _styled(p, 72, y + 8, [("2.3   Comparing ", "hebo"), ("GROBID", "cour"),
+                               (" to Other Parsers", "hebo")], size=size)
+    y = _lines(p, 72, y + 4, ["Parsers differ in how they treat columns and tables [3].", fill])
+    y = _lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["Our method is simple and we describe it here."])
+    _references(p, y + 12)
+    doc.save(tmp_path / "h.pdf")
+    parsed = parse_pdf(PAPER, tmp_path / "h.pdf")
+    by_path = {tuple(s.path): s for s in parsed.sections}
+    assert list(by_path) == [
+        ("Introduction",), ("Related Work",), ("Related Work", "Dense Retrieval"),
+        ("Related Work", "Prompting LLMs for Retrieval"),
+        ("Related Work", "Comparing GROBID to Other Parsers"), ("Method",)]
+    assert _sentences(by_path[("Related Work", "Prompting LLMs for Retrieval")])[0].startswith(
+        "Recent work prompts large models to rerank passages [2].")
+    # unnumbered: the section after Related Work is no subsection of it
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["Related Work"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["Dense retrievers encode queries and passages separately [1].", fill])
+    y = _styled(p, 72, y + 12, [("Evaluating ", "hebo"), ("GPT-4", "heit"), (" as a Judge", "hebo")],
+                size=12)
+    y = _lines(p, 72, y + 4, ["We ask the model to grade each answer on a five point scale [2].", fill])
+    _references(p, y + 12)
+    doc.save(tmp_path / "u.pdf")
+    parsed = parse_pdf(PAPER, tmp_path / "u.pdf")
+    assert [s.path for s in parsed.sections] == [["Related Work"], ["Evaluating GPT-4 as a Judge"]]
+
+
+_BODY = "The main text of the paper is set in ten point type and runs across the whole page width."
+_SMALL_RW = [  # Related Work in \small, as papers set it to save space
+    "Point cloud methods were studied by many authors [1], and voxel grids were the first choice of",
+    "3D detectors for a long time [2]. Later work used multi-view images [3] and learned to fuse",
+    "them with depth [1]. Recent transformers scale to 12 languages and more sensors [2], and",
+    "12 benchmarks now measure this setting in the open world, with strong baselines [3]."]
+
+
+def _small_rw_pdf(path: Path, url_footnote: bool) -> Path:
+    """Related Work in 9 pt (10 pt body) at the foot of a page, after a page that ends with a
+    footnote that breaks off in lower case (a URL), or not."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, [_BODY] * (40 if url_footnote else 30))
+    if url_footnote:
+        p.draw_line((72, 700), (180, 700), width=0.4)
+        _lines(p, 72, 714, ["1 Our code is at https://github.com/example/parser"], size=9)
+        p = doc.new_page(width=612, height=792)
+        y = _lines(p, 72, 60, [_BODY] * 20)
+    y = _lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    _lines(p, 72, y + 4, _SMALL_RW, size=9)
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["3   Method"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, [_BODY] * 5)
+    _references(p, y + 12)
+    doc.save(path)
+    return path
+
+
+@pytest.mark.parametrize("url_footnote", [False, True])
+def test_small_related_work_at_the_foot_of_a_page_is_no_footnote(tmp_path, url_footnote):
+    # lines that start "3D ..." or "12 benchmarks ..." look like footnotes "3 ...", and the
+    # URL footnote of the page before ends as if cut off mid-sentence
+    parsed = parse_pdf(PAPER, _small_rw_pdf(tmp_path / "s.pdf", url_footnote))
+    rw = next(s for s in parsed.sections if s.path == ["Related Work"])
+    assert " ".join(_sentences(rw)) == " ".join(_SMALL_RW)
+    assert "github.com" not in " ".join(se for s in parsed.sections for se in _sentences(s))
+
+
+def test_related_literature_run_in_stays_in_the_introduction(tmp_path):
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    y = _lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["We study retrieval with language models on many benchmarks [1]."])
+    y = _run_in_line(p, 72, y + 6, "Related literature.", "Dense retrievers were studied widely [2].")
+    y = _lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["Sparse retrievers remain strong baselines in many settings [3]."])
+    y = _lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
+    y = _lines(p, 72, y + 4, ["Our method is simple and we describe it here."])
+    _references(p, y + 12)
+    doc.save(tmp_path / "l.pdf")
+    parsed = parse_pdf(PAPER, tmp_path / "l.pdf")
+    assert [s.path for s in parsed.sections] == [["Introduction"], ["Related Work"], ["Method"]]
+    assert "Dense retrievers were studied widely [2]." in _sentences(parsed.sections[0])
+    assert [s.path for s in find_target_sections(parsed, DEFAULT_SECTIONS)] == [["Related Work"]]

@@ -14,6 +14,7 @@ from .layout import SUP_CLOSE, SUP_OPEN, Layout, Line
 # ("5We carried out ...", "1 https://...")
 _FOOTNOTE_MARK = re.compile(
     rf"(?:{SUP_OPEN}\d[^{SUP_CLOSE}]*{SUP_CLOSE}|[*∗†‡§¶‖⋆]|\d{{1,2}}(?=[A-Za-z(“\"'\s]))")
+_URL_NOTE = re.compile(r"\d{1,2}\s*(?:https?:|www\.)")
 
 
 def footnote_lines(layout: Layout, body: float) -> set[tuple[int, int]]:
@@ -33,31 +34,68 @@ def footnote_lines(layout: Layout, body: float) -> set[tuple[int, int]]:
                 small.append((n, bi, li))
             n += 1
 
-    def column_left(ln: Line) -> float | None:
-        """The left edge of the body text above ``ln`` in its column; None when body text
-        also runs below it (or there is none above): then ``ln`` is no footnote."""
-        left = None
+    def column(ln: Line) -> tuple[float, float] | None:
+        """The left and right edges of the body text above ``ln`` in its column; None when
+        body text also runs below it (or there is none above): then ``ln`` is no footnote."""
+        left = right = None
         for b in body_lines.get(ln.page, ()):
             if min(b.x1, ln.x1) - max(b.x0, ln.x0) > 5:  # same column
                 if b.y0 > ln.y0:
                     return None
                 left = b.x0 if left is None else min(left, b.x0)
-        return left
+                right = b.x1 if right is None else max(right, b.x1)
+        return None if left is None else (left, right)
 
     out: set[tuple[int, int]] = set()
     last = -2  # reading-order position of the last footnote line
     broken: Line | None = None  # a footnote cut off mid-sentence at the foot of its page
+    # (page, column left) where small print that is no footnote runs on under the body text:
+    # a paragraph in \small ("... the first choice of" / "3D detectors for ..."), not a footnote area
+    small_text: set[tuple[int, float]] = set()
+    pending: list[Line] = []  # unmarked small lines of this page, placed only when needed
+
+    def place_pending() -> None:
+        for p in pending:
+            edges = column(p)
+            # running text that wraps; not a short footnote whose raised mark the layout
+            # dropped ("Equal contribution.")
+            if edges is not None and p.x1 >= edges[1] - 2 * p.size:
+                small_text.add((p.page, edges[0]))
+        pending.clear()
+
     for n, bi, li in small:
         ln = layout.blocks[bi][li]
-        follows = n == last + 1 or (broken is not None and ln.page - broken.page in (0, 1)
-                                    and ln.text[:1].islower())
-        marked = not ln.mono and _FOOTNOTE_MARK.match(ln.text) is not None
-        if not (follows or marked):
+        if pending and pending[-1].page != ln.page:
+            pending.clear()
+        if n != last + 1 and broken is None and not _marked(ln):
+            pending.append(ln)  # most small print: captions, tables; no footnote follows
             continue
-        left = column_left(ln)
-        # a footnote starts inside its column; a listing's line numbers hang in the margin
-        if left is not None and (follows or ln.x0 >= left - 1):
-            out.add((bi, li))
-            last = n
-            broken = ln if ln.text.endswith("-") or ln.text[-1:].islower() else None
+        edges = column(ln)
+        if edges is None:
+            continue  # body text below it: a caption, a remark, small print mid-column
+        left = edges[0]
+        if n != last + 1:
+            # a footnote cut off mid-sentence goes on at the top of the next footnote area, so
+            # only the first small line under the body text of a column can carry it on
+            follows = broken is not None and ln.page - broken.page in (0, 1) \
+                and ln.text[:1].islower()
+            broken = None
+            if not follows:
+                place_pending()
+                if not _marked(ln) or (ln.page, left) in small_text:
+                    pending.append(ln)
+                    continue
+                # a footnote starts inside its column; a listing's line numbers hang in the margin
+                if ln.x0 < left - 1:
+                    continue
+        out.add((bi, li))
+        last = n
+        broken = ln if ln.text.endswith("-") or ln.text[-1:].islower() else None
     return out
+
+
+def _marked(ln: Line) -> bool:
+    """Does ``ln`` open with a footnote mark? Not a code listing's line number, though a footnote
+    with a URL in typewriter type ("1 https://...") is a footnote."""
+    return _FOOTNOTE_MARK.match(ln.text) is not None and (
+        not ln.mono or _URL_NOTE.match(ln.text) is not None)

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from autoscholar.config import DEFAULT_SECTIONS
 from autoscholar.parse.footnotes import footnote_lines
 from autoscholar.parse.layout import Layout, Line
 
@@ -300,9 +301,13 @@ _CITE_LIKE = re.compile(r"\d{4}|\[\d|\bet al\b")
 # a run-in heading without a period is words only ("Semantic segmentation"), not "B — BM25"
 _PLAIN_TITLE = re.compile(r"[A-Z][\w'’&/\-]*(?:\s+[\w'’&/()\-]+)*")
 # a run-in heading with the name of a related-work section stays in its paragraph: "Other related
-# work." in an Introduction is not the paper's Related Work section
-_RELATED_KIND = re.compile(r"\b(?:related works?|background|prior work|previous work|literature review)\b",
-                           re.I)
+# work." in an Introduction is not the paper's Related Work section. Built from the target
+# sections, so that no run-in heading can become a target section of its own
+_RELATED_KIND = re.compile(r"\b(?:%s)\b" % "|".join(r"\s+".join(map(re.escape, name.split()))
+                                                    for name in DEFAULT_SECTIONS), re.I)
+# one word that names a model or a system ("LLaMA", "RoBERTa", "GPT-3", "Sentence-BERT"), which a
+# paragraph may open with in bold or italic, not a heading
+_NAME_SHAPE = re.compile(r"[a-z][A-Z]|[A-Z]{2}|\d")
 _SUB_NUMBER = re.compile(r"(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+(?=[A-Z])")  # "3.3.1 Overview of ..."
 
 
@@ -354,13 +359,31 @@ def _run_in(blk: list[Line], li: int, end: int, vocab: set[str], hyph: set[str],
     if _CITE_LIKE.search(title):
         return None  # "Platt scaling (Platt et al., 1999)." keeps its callout in the text
     if title[-1] not in ".:?!":
+        # an italic run without a period is emphasis ("*Dense Passage Retrieval* DPR [1] ...")
+        if not ln.head_bold or " " not in title and _NAME_SHAPE.search(title):
+            return None
         # no period: words only, a complete phrase, and running text after it ("Dataset
         # Samples" / "Docs Words Sents" is a table row)
         if not (_PLAIN_TITLE.fullmatch(title) and rest[:1].isupper()
                 and title.split()[-1].lower() not in _FUNCTION_WORDS
-                and any(w[:1].islower() for w in rest.split()[:8])):
+                and any(w[:1].islower() for w in rest.split()[:8]) and not _title_tail(rest)):
             return None
     return title, number, rest
+
+
+def _title_tail(text: str) -> bool:
+    """Is ``text`` the rest of a title, capitalised but for its function words ("Prompting" |
+    "*LLMs* for Retrieval"), rather than running text ("... performance" | "Since the")?"""
+    words = text.split()
+    return words[-1][:1].isupper() and all(w[:1].isupper() or w in _FUNCTION_WORDS for w in words)
+
+
+def _fills_line(blk: list[Line], li: int) -> bool:
+    """Does ``blk[li]`` reach the right edge of the other lines of its block, as the first line
+    of a paragraph does? A heading alone in its block or above a longer line does not."""
+    ln = blk[li]
+    right = max((l.x1 for l in blk if l is not ln), default=None)
+    return right is not None and ln.x1 >= right - 2 * ln.size
 
 
 def _heading_run_ins(layout: Layout, cand: set[tuple[int, int]], continued: set,
@@ -371,11 +394,16 @@ def _heading_run_ins(layout: Layout, cand: set[tuple[int, int]], continued: set,
     out = {}
     for bi, li in cand:
         blk = layout.blocks[bi]
+        if blk[li].size > layout.body_size + 0.4:
+            continue  # set larger than the text: a heading, whatever font its words are in
         k = li + 1
         while (bi, k) in continued:
             k += 1
         end = _head_end(blk, li, k)
         run_in = _run_in(blk, li, end, vocab, hyph, 24) if end is not None else None
+        if run_in is not None and end == li and run_in[0][-1] not in ".:?!" \
+                and not _fills_line(blk, li):
+            continue  # "2.2 Prompting *LLMs* for Retrieval": one word in italic, not running text
         if run_in is not None:
             out[(bi, li)] = (*run_in, end)
     return out
