@@ -50,12 +50,12 @@ def _plot(values: list[float], title: str, xlabel: str, bins: int | list = 20) -
     return f'<img alt="{html.escape(title)}" src="data:image/png;base64,{data}">'
 
 
-def _table(header: list[str], rows: list[list]) -> str:
+def _table(header: list[str], rows: list[list], css: str = "") -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<table{f' class={css}' if css else ''}><tr>{head}</tr>{body}</table>"
 
 
 def _fuzzy(answer) -> bool:
@@ -160,7 +160,7 @@ def render(run_dir: Path, numbers: dict, samples: list[Example], weakest: list,
                   or [["-", "-", "-", "no fuzzy matches"]])
     paper_table = _table(["paper", "title", "date", "contexts", "queries", "published",
                           "stopped at"],
-                         papers or [["-", "no papers listed", "", 0, 0, 0, ""]])
+                         papers or [["-", "no papers listed", "", 0, 0, 0, ""]], css="papers")
     undated = sum(1 for row in papers if row[2] == NO_DATE)
     warning = (f"<p><b>{undated} source paper(s) have no date</b>: answers newer than them "
                f"cannot be dropped as leaks; pass --year.</p>" if undated else "")
@@ -176,7 +176,7 @@ def render(run_dir: Path, numbers: dict, samples: list[Example], weakest: list,
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:3px 8px;
 text-align:left;vertical-align:top}}.ex{{border:1px solid #ddd;padding:8px;margin:8px 0}}
-.q{{font-weight:bold}}.ctx{{font-size:90%;color:#444;margin-top:4px}}.m{{font-size:80%;
+.papers td:nth-child(3){{white-space:nowrap}}.q{{font-weight:bold}}.ctx{{font-size:90%;color:#444;margin-top:4px}}.m{{font-size:80%;
 color:#777}}img{{margin:4px}}</style></head><body>
 <h1>Data-quality report: {html.escape(run_dir.name)}</h1>
 <p>{total} published queries; {numbers["answers_resolved"]} answers resolved to arXiv;
