@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from statistics import median
 
-from autoscholar.parse.citations import fold
+from autoscholar.parse.citations import YEAR_SPAN, fold
 from autoscholar.parse.layout import SUP_CLOSE, SUP_OPEN, Line
 from autoscholar.records import BibEntry
 
@@ -178,10 +178,8 @@ def split_entries(lines: list[Line]) -> list[tuple[str | None, str]]:
     return out
 
 
-# Software and series are dated by a span: "Grobid. 2008–2023. Grobid. https://...". The
-# callout prints the same span, and both are keyed by its first year.
-_RANGE = r"\s*[–—-]\s*(?:(?:19|20)\d\d|present)"
-_YEAR_RANGE_FIELD = re.compile(rf"(?:^|\.\s|\()\s*((?:19|20)\d\d){_RANGE}\s*[.)]")
+# Software and series are dated by a span: "Grobid. 2008–2023. Grobid. https://...".
+_YEAR_RANGE_FIELD = re.compile(rf"(?:^|\.\s|\()\s*((?:19|20)\d\d){YEAR_SPAN}\s*[.)]")
 _PAGES_BEFORE = re.compile(r"(?:pp?\.|pages?)\s*$", re.I)
 
 
@@ -243,8 +241,8 @@ def parse_entry(raw: str, key: str) -> BibEntry:
     text = _NAMED_LABEL.sub("", raw, count=1)
     lncs = re.match(r"^([^:]{3,800}?(?:\b[A-Z]\.|et al\.))\s*:\s+(.+)$", text)
     quoted = re.search(r"[“\"](.{8,300}?)[,.]?[”\"]", text)
-    acl = re.match(rf"^(.+?)\.\s+\(?((?:19|20)\d\d[a-z]?)(?:{_RANGE})?\)?\.\s+(.+)$", text)
-    apa = re.match(rf"^(.+?)\s*\(((?:19|20)\d\d[a-z]?(?:{_RANGE})?|n\.d\.|in press)\)\.?\s+(.+)$",
+    acl = re.match(rf"^(.+?)\.\s+\(?((?:19|20)\d\d[a-z]?)(?:{YEAR_SPAN})?\)?\.\s+(.+)$", text)
+    apa = re.match(rf"^(.+?)\s*\(((?:19|20)\d\d[a-z]?(?:{YEAR_SPAN})?|n\.d\.|in press)\)\.?\s+(.+)$",
                    text)
     if lncs and not re.search(r"(?:19|20)\d\d", lncs.group(1)):
         authors_text = lncs.group(1)

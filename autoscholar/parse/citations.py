@@ -78,8 +78,11 @@ _AUTHORS = (
     # ACM's small-caps callouts come out of the PDF as "[JIMENEZ ET AL. 2023]"
     rf"{_NAME}(?:\s+(?:et\s+al|ET\s+AL)\.?|(?:\s*,\s*{_LATER})*,?\s+(?:and|&)\s+{_LATER})?"
 )
-# "2019a,b"; a span "2008–2023" (software, series) is linked by its first year
-_YEAR = r"(?:19|20)\d\d(?:\s*[–—-]\s*(?:(?:19|20)\d\d|present)|[a-z]?(?:\s*,\s*[a-z](?![\w]))*)"
+# The end of a span of years: software and series are cited and listed as "2008–2023", and
+# both sides key the span by its first year (bibliography.py reads entries with it too).
+YEAR_SPAN = r"\s*[–—-]\s*(?:(?:19|20)\d\d|present)"
+# "2019a,b" or a span "2008–2023"
+_YEAR = rf"(?:19|20)\d\d(?:{YEAR_SPAN}|[a-z]?(?:\s*,\s*[a-z](?![\w]))*)"
 _YEARS = rf"{_YEAR}(?:\s*,\s*{_YEAR})*"
 _IN_PAREN_RE = re.compile(rf"({_AUTHORS})\s*,?\s*({_YEARS})(?![\d\w])")
 _NARRATIVE_RE = re.compile(rf"({_AUTHORS})(?:'s|’s)?\s*[\(\[]\s*({_YEARS})\s*[\)\]]")
@@ -108,7 +111,7 @@ def _split_years(years: str) -> list[str]:
     """'2023a,b' -> ['2023a', '2023b']; '2018, 2019' -> ['2018', '2019']; '2008–2023' -> ['2008']."""
     out: list[str] = []
     for part in re.split(r"\s*,\s*", years.strip()):
-        part = re.sub(r"^((?:19|20)\d\d)\s*[–—-].*$", r"\1", part)
+        part = re.sub(rf"^((?:19|20)\d\d){YEAR_SPAN}$", r"\1", part)
         if re.fullmatch(r"(?:19|20)\d\d[a-z]?", part):
             out.append(part)
         elif re.fullmatch(r"[a-z]", part) and out:
