@@ -593,6 +593,12 @@ def _references(page, y):
     ], size=9)
 
 
+def _method_and_references(page, y, body):
+    """A "3 Method" section with ``body`` from ``y`` on, then the reference list."""
+    y = _lines(page, 72, y, ["3   Method"], size=12, font="hebo")
+    return _references(page, _lines(page, 72, y + 4, body) + 12)
+
+
 def _sentences(section) -> list[str]:
     return [se.text for p in section.paragraphs for se in p.sentences]
 
@@ -656,9 +662,7 @@ def _footnote_pdf(path: Path, raised_mark: bool) -> Path:
     y = _lines(p, 72, y + 6, ["1 Small print in the middle of the page is kept as it is written."],
                size=9)
     y = _lines(p, 72, y + 6, ["Our system follows this line of work and extends it to the Web [3]."])
-    y = _lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
-    y = _lines(p, 72, y + 4, ["We describe the extractor in this section."])
-    _references(p, y + 12)
+    _method_and_references(p, y + 12, ["We describe the extractor in this section."])
     doc.save(path)
     return path
 
@@ -692,9 +696,8 @@ def test_bold_run_in_heading_without_period(tmp_path):
                      "Analyzing aerial images needs rules of geography [2].")
     y = _run_in_line(p, 72, y + 6, "Pooling functions.", "There are various studies of pooling [2].")
     y = _run_in_line(p, 72, y + 6, "Max pooling", "is the most common choice in practice [3].")
-    y = _lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
-    y = _lines(p, 72, y + 4, ["We pool by a local spatial statistic instead of the maximum."])
-    _references(p, y + 12)
+    _method_and_references(p, y + 12,
+                           ["We pool by a local spatial statistic instead of the maximum."])
     doc.save(tmp_path / "r.pdf")
     parsed = parse_pdf(PAPER, tmp_path / "r.pdf")
     by_path = {tuple(s.path): s for s in parsed.sections}
@@ -743,9 +746,7 @@ def test_emphasised_name_opening_a_paragraph_is_no_run_in_heading(tmp_path):
     y = _lines(p, 72, y, ["data quality matters as much as the model size."])
     y = _styled(p, 72, y, [("ColBERT", "hebo"), (" Khattab and Zaharia [1] keep one vector per", "helv")])
     y = _lines(p, 72, y, ["token and score late."])
-    y = _lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
-    y = _lines(p, 72, y + 4, ["Our method is simple and we describe it here."])
-    _references(p, y + 12)
+    _method_and_references(p, y + 12, ["Our method is simple and we describe it here."])
     doc.save(tmp_path / "e.pdf")
     parsed = parse_pdf(PAPER, tmp_path / "e.pdf")
     assert [s.path for s in parsed.sections] == [
@@ -778,9 +779,7 @@ def test_heading_with_one_word_in_another_font_stays_whole(tmp_path, size):
     y = _styled(p, 72, y + 8, [("2.3   Comparing ", "hebo"), ("GROBID", "cour"),
                                (" to Other Parsers", "hebo")], size=size)
     y = _lines(p, 72, y + 4, ["Parsers differ in how they treat columns and tables [3].", fill])
-    y = _lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
-    y = _lines(p, 72, y + 4, ["Our method is simple and we describe it here."])
-    _references(p, y + 12)
+    _method_and_references(p, y + 12, ["Our method is simple and we describe it here."])
     doc.save(tmp_path / "h.pdf")
     parsed = parse_pdf(PAPER, tmp_path / "h.pdf")
     by_path = {tuple(s.path): s for s in parsed.sections}
@@ -827,9 +826,7 @@ def _small_rw_pdf(path: Path, url_footnote: bool) -> Path:
     y = _lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
     _lines(p, 72, y + 4, _SMALL_RW, size=9)
     p = doc.new_page(width=612, height=792)
-    y = _lines(p, 72, 60, ["3   Method"], size=12, font="hebo")
-    y = _lines(p, 72, y + 4, [_BODY] * 5)
-    _references(p, y + 12)
+    _method_and_references(p, 60, [_BODY] * 5)
     doc.save(path)
     return path
 
@@ -852,9 +849,7 @@ def test_related_literature_run_in_stays_in_the_introduction(tmp_path):
     y = _run_in_line(p, 72, y + 6, "Related literature.", "Dense retrievers were studied widely [2].")
     y = _lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
     y = _lines(p, 72, y + 4, ["Sparse retrievers remain strong baselines in many settings [3]."])
-    y = _lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
-    y = _lines(p, 72, y + 4, ["Our method is simple and we describe it here."])
-    _references(p, y + 12)
+    _method_and_references(p, y + 12, ["Our method is simple and we describe it here."])
     doc.save(tmp_path / "l.pdf")
     parsed = parse_pdf(PAPER, tmp_path / "l.pdf")
     assert [s.path for s in parsed.sections] == [["Introduction"], ["Related Work"], ["Method"]]
