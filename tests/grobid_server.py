@@ -14,12 +14,14 @@ import threading
 import time
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from local_server import LocalServer
 
 Step = tuple[int, str, float]
 
 
-class FakeGrobid:
+class FakeGrobid(LocalServer):
     def __init__(self, tei_by_name: dict[str, bytes], pool: int | None = None):
         self.tei_by_name = tei_by_name
         self.pool = pool
@@ -28,18 +30,8 @@ class FakeGrobid:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "FakeGrobid":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._listen(self._handler())
+        self.url = self.root
 
     def calls(self, name: str) -> int:
         return sum(1 for r in self.requests if r["filename"] == name)

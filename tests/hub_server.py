@@ -26,10 +26,12 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
+
+from local_server import LocalServer
 
 # What the Hub puts in a new repo (abridged): parquet is among the LFS-tracked types.
 GITATTRIBUTES = b"""*.arrow filter=lfs diff=lfs merge=lfs -text
@@ -66,7 +68,7 @@ class Request:
     body: bytes
 
 
-class FakeHub:
+class FakeHub(LocalServer):
     def __init__(self, token: str, namespaces: tuple[str, ...] = ("alice",),
                  lfs_suffixes: tuple[str, ...] = (), echo_credentials: bool = False):
         """`token` may write to repos under `namespaces`; files ending in `lfs_suffixes` get
@@ -100,20 +102,11 @@ class FakeHub:
             def do_PUT(self):
                 outer._handle(self, "PUT")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._listen(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> "FakeHub":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.root
 
     # -- plumbing --------------------------------------------------------------------------
 

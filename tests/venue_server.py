@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import threading
 import urllib.parse
 from collections import Counter
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pymupdf
+
+from local_server import LocalServer
 
 ICLR_VENUE = "ICLR.cc/2024/Conference"
 HOSTILE_ID = "../../etc/passwd"
@@ -148,7 +149,7 @@ def _cvpr_day(title: str, stem: str) -> bytes:
 </dl></body></html>""".encode()
 
 
-class VenueServer:
+class VenueServer(LocalServer):
     def __init__(self, shared: Path | None = None):
         self.shared = shared
         self.hits: Counter[str] = Counter()  # "path?query" -> requests served
@@ -156,21 +157,11 @@ class VenueServer:
         self.fail_always: set[str] = set()  # "path?query" keys that always answer 500
         self._failed: set[str] = set()
         self._iclr: list[dict] | None = None
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
-                                        kwargs={"poll_interval": 0.05})
+        self._listen(self._handler(), poll_interval=0.05)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    def __enter__(self) -> VenueServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        return self.root
 
     # ------------------------------------------------------------ routing
     def route(self, path: str, query: dict[str, str]) -> tuple[int, str, bytes]:
