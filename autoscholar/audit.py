@@ -14,18 +14,22 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from .publish import SPLITS
-from .records import Example, MatchedQuery
-from .runner import count_lines, read_jsonl, reject_reasons, write_atomic
+from dataclasses import dataclass
 
-FUNNEL = (
-    ("listing", "papers listed"),
-    ("fetch", "papers with a PDF"),
-    ("parse", "papers parsed"),
-    ("contexts", "citation contexts"),
-    ("generate", "queries generated"),
-    ("match", "queries matched"),
-)
+from .config import Settings
+from .io import count_lines, read_jsonl, reject_reasons, write_atomic
+from .match import leak_cutoff
+from .publish import SPLITS
+from .records import FUZZY_METHODS, Example, MatchedQuery
+from .stages import STAGES
+
+FUNNEL = (("listing", "papers listed"),) + tuple((s.name, s.counts) for s in STAGES if s.counts)
+REJECTING = ("fetch", "parse", "contexts", "generate", "publish")
+
+
+@dataclass
+class AuditStats:
+    report: str
 
 
 def _plot(values: list[float], title: str, xlabel: str, bins: int | list = 20) -> str:
@@ -59,7 +63,7 @@ def _table(header: list[str], rows: list[list], css: str = "") -> str:
 
 
 def _fuzzy(answer) -> bool:
-    return answer.method not in ("arxiv-id", "exact-title")
+    return answer.method in FUZZY_METHODS
 
 
 def _load(run_dir: Path) -> tuple[dict[str, list[Example]], list, Counter, Counter]:
@@ -82,7 +86,7 @@ def collect(run_dir: Path, loaded: tuple | None = None) -> dict:
         "funnel": {stage: count_lines(run_dir / f"{stage}.jsonl") for stage, _ in FUNNEL},
         "rejects": {
             stage: reject_reasons(run_dir / f"{stage}.rejects.jsonl")
-            for stage in ("fetch", "parse", "contexts", "generate", "publish")
+            for stage in REJECTING
         },
         "examples": {s: len(v) for s, v in examples.items()},
         "papers": {s: len({e.source_meta.paper_id for e in v}) for s, v in examples.items()},
@@ -119,10 +123,11 @@ NO_DATE = "none: leaks unchecked"
 
 
 def _date(paper) -> str:
-    """The date the leakage rule judges this paper's answers by (see arxiv.match.match_query)."""
-    if paper.published:
-        return paper.published.isoformat()
-    return f"{paper.year} (year only)" if paper.year else NO_DATE
+    """The date the leakage rule judges this paper's answers by (match.leak_cutoff)."""
+    cutoff = leak_cutoff(paper.published, paper.year)
+    if cutoff is None:
+        return NO_DATE
+    return cutoff.isoformat() if paper.published else f"{paper.year} (year only)"
 
 
 def _sample(example: Example) -> str:
@@ -191,7 +196,11 @@ generators: {html.escape(json.dumps(numbers["generators"]))}.</p>
 """
 
 
-def audit(run_dir: Path, n_samples: int = 25) -> Path:
+def audit(settings: Settings, run_dir: Path) -> AuditStats:
+    return AuditStats(report=str(write_report(run_dir)))
+
+
+def write_report(run_dir: Path, n_samples: int = 25) -> Path:
     loaded = _load(run_dir)
     examples, answers, _, _ = loaded
     numbers = collect(run_dir, loaded)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from . import __version__
 from .config import PARSERS, VENUES, Settings
 from .errors import AutoscholarError, InputError
+from .stages import STAGES
 
 app = typer.Typer(
     help="Build AutoScholarQuery-style datasets: scholarly search queries paired with the arXiv "
@@ -140,7 +141,7 @@ def build(
 ) -> None:
     """Run every stage (fetch, parse, contexts, generate, match, publish, audit). Resumable:
     rerun the same command after an interruption and it finishes without redoing work."""
-    from .pipeline import build as run_build
+    from .stages import build as run_build
 
     settings = _settings(venue=venue, year=year, pdf_dir=pdf_dir, run_dir=out, parser=parser,
                          grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
@@ -165,7 +166,7 @@ def _stage_command(stage: str, doc: str) -> None:
         match_threshold: Optional[float] = ThresholdOpt,
         online: Optional[bool] = OnlineOpt,
     ) -> None:
-        from .pipeline import run_named
+        from .stages import run_named
 
         settings = _settings_for_run(run_dir, parser=parser, grobid_url=grobid_url, llm=llm,
                                      llm_base_url=llm_base_url, arxiv_index=arxiv_index,
@@ -176,14 +177,10 @@ def _stage_command(stage: str, doc: str) -> None:
     app.command(name=stage)(friendly(command))
 
 
-for _stage, _doc in (
-    ("fetch", "Fetch stage only: list the venue's papers and download their PDFs."),
-    ("parse", "Parse stage only: PDFs -> sections, citations and bibliography."),
-    ("generate", "Generate stage only: citation contexts -> queries (LLM or offline)."),
-    ("match", "Match stage only: resolve answers to arXiv ids, drop leaks and duplicates."),
-    ("audit", "Audit stage only: write audit/report.html."),
-):
-    _stage_command(_stage, _doc)
+# publish (--push-to-hub) and contexts (also takes one PDF) have commands of their own below.
+for _stage in STAGES:
+    if _stage.name not in ("publish", "contexts"):
+        _stage_command(_stage.name, _stage.doc)
 
 
 @app.command()
@@ -199,7 +196,7 @@ def publish(
     """Publish stage only: dedup, split, write JSONL, parquet and a dataset card; with
     --push-to-hub, also upload the parquet files and card to the Hugging Face Hub."""
     from .hub import push
-    from .pipeline import run_named
+    from .stages import run_named
 
     settings = _settings_for_run(run_dir)
     _report({"publish": run_named("publish", settings, run_dir)})
@@ -218,8 +215,10 @@ def contexts(
     sections: Optional[str] = SectionsOpt,
 ) -> None:
     """Print the citation contexts of one PDF as JSON lines, or run the contexts stage."""
-    from .pipeline import contexts_for, parse_papers, run_named
+    from .contexts import contexts_for
+    from .parse.stage import parse_papers
     from .records import Paper, Reject
+    from .stages import run_named
 
     if path.is_dir():
         settings = _settings_for_run(path, parser=parser, grobid_url=grobid_url,
@@ -258,7 +257,7 @@ def index_build(
     import time
 
     from .arxiv.index import build_index, load_index
-    from .runner import counter
+    from .progress import counter
 
     if not snapshot.is_file():
         raise typer.BadParameter(f"no such file: {snapshot}")
@@ -281,7 +280,7 @@ def resolve(
 ) -> None:
     """Resolve reference strings to arXiv ids: one JSON line per input line."""
     from .arxiv.index import load_index
-    from .arxiv.match import resolve_raw
+    from .arxiv.resolve import resolve_raw
 
     loaded = load_index(index)
     try:

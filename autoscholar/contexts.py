@@ -1,10 +1,14 @@
-"""Related Work section(s) -> citation contexts, one per citing paragraph."""
+"""contexts stage: Related Work section(s) -> citation contexts, one per citing paragraph."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from .records import BibEntry, CitationContext, ParsedPaper, Section, Sentence, SourceMeta
+from .config import Settings
+from .io import read_jsonl
+from .records import BibEntry, CitationContext, ParsedPaper, Reject, Section, Sentence, SourceMeta
+from .runner import StageStats, key_of, require, run_stage
 
 _NUMBERING = re.compile(r"^\s*(?:[0-9]+(?:\.[0-9]+)*\.?|[A-Z]\.(?:[0-9]+\.?)*|[IVX]+\.)\s+")
 
@@ -95,3 +99,26 @@ def extract_contexts(parsed: ParsedPaper, targets: list[str]) -> list[CitationCo
                 )
             )
     return contexts
+
+
+def contexts_for(parsed: ParsedPaper, settings: Settings) -> list[CitationContext] | Reject:
+    key = parsed.paper.paper_id
+    if not find_target_sections(parsed, settings.sections):
+        heads = "; ".join(s.title for s in parsed.sections if not s.path[1:])[:300]
+        return Reject(stage="contexts", key=key, reason="no-related-work-section",
+                      detail=f"headings: {heads}")
+    found = extract_contexts(parsed, settings.sections)
+    if not found:
+        return Reject(stage="contexts", key=key, reason="no-citation-contexts",
+                      detail="the target sections cite no bibliography entry")
+    return found
+
+
+def contexts(settings: Settings, run_dir: Path) -> StageStats:
+    items = [(p.paper.paper_id, p) for p in read_jsonl(require(run_dir, "parse"), ParsedPaper)]
+
+    def work(pending):
+        for key, parsed in pending:
+            yield key, contexts_for(parsed, settings)
+
+    return run_stage(run_dir, "contexts", items, work, key_of("source", "paper_id"))

@@ -17,10 +17,10 @@ import jsonlines
 
 from . import __version__
 from .config import Settings
-from .dedup import near_duplicate_queries
+from .near_duplicates import near_duplicate_queries
 from .errors import InputError
 from .records import AnswerProvenance, Example, MatchedQuery, PublishedSource, Reject
-from .runner import read_jsonl, write_atomic
+from .io import read_jsonl, write_atomic
 
 SPLITS = ("train", "dev", "test")
 
@@ -93,7 +93,7 @@ def _jsonl_bytes(rows: list[Example]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def publish(run_dir: Path, settings: Settings) -> PublishStats:
+def publish(settings: Settings, run_dir: Path) -> PublishStats:
     if not (run_dir / "match.jsonl").exists():  # a wrong folder must not publish an empty dataset
         raise InputError(f"{run_dir} has no match.jsonl yet: run `autoscholar match` first")
     matched = sorted(read_jsonl(run_dir / "match.jsonl", MatchedQuery),

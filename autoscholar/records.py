@@ -8,8 +8,30 @@ the sentence and the bibliography entry that produced it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# How an answer was linked to arXiv: by the printed id, the exact normalised title or a fuzzy
+# title match, against the local index or (with --online) the arXiv API.
+MatchMethod = Literal["arxiv-id", "exact-title", "fuzzy-title",
+                      "arxiv-id-online", "exact-title-online", "fuzzy-title-online"]
+FUZZY_METHODS = frozenset(m for m in get_args(MatchMethod) if m.startswith("fuzzy-"))
+# Why an answer of a query was not kept.
+DropReason = Literal["not-on-arxiv", "newer-than-source", "duplicate", "ambiguous",
+                     "below-threshold", "no-title", "key-not-in-context"]
+# Why a stage could not use an input: fetch, parse (PyMuPDF and Grobid), contexts, generate,
+# publish.
+RejectReason = Literal[
+    "download-failed",
+    "empty-file", "not-a-pdf", "encrypted", "corrupt", "truncated", "unreadable", "no-text",
+    "too-many-pages", "too-many-blocks", "out-of-memory", "timeout", "worker-crashed",
+    "parser-error", "bad-input", "bad-tei", "entity-expansion", "connection", "server-busy",
+    "server-error", "grobid-failed",
+    "no-related-work-section", "no-citation-contexts",
+    "malformed-llm-output", "no-query",
+    "no-answer-on-arxiv", "near-duplicate",
+]
 
 
 class Record(BaseModel):
@@ -135,7 +157,7 @@ class ResolvedAnswer(Record):
     raw: str
     arxiv_id: str  # without version
     title: str  # the arXiv title
-    method: str  # "arxiv-id" | "exact-title" | "fuzzy-title" | ...
+    method: MatchMethod
     score: float
     first_version: dt.date | None = None
 
@@ -143,7 +165,7 @@ class ResolvedAnswer(Record):
 class DroppedAnswer(Record):
     key: str
     raw: str
-    reason: str  # "not-on-arxiv" | "newer-than-source" | "duplicate" | "ambiguous" | ...
+    reason: DropReason
     arxiv_id: str | None = None
 
 
@@ -167,7 +189,7 @@ class PublishedSource(Record):
 class AnswerProvenance(Record):
     key: str
     raw: str
-    method: str
+    method: MatchMethod
     score: float
 
 
@@ -192,7 +214,7 @@ class Reject(Record):
 
     stage: str
     key: str
-    reason: str
+    reason: RejectReason
     detail: str = ""
     # A transient failure (server down, timeout) is not marked done, so a rerun retries it.
     transient: bool = False

@@ -10,23 +10,19 @@ line and drops outputs of unfinished keys; rerunning then redoes exactly the unf
 from __future__ import annotations
 
 import json
-import os
-import sys
-import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
-from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                           TimeRemainingColumn)
+from pydantic import BaseModel
 
+from . import progress
 from .errors import InputError
+from .io import complete_lines, split_lines, write_atomic
 from .records import Reject
 
-M = TypeVar("M", bound=BaseModel)
 Outcome = list[BaseModel] | Reject
 
 
@@ -41,48 +37,8 @@ class StageStats:
     reasons: dict[str, int] = field(default_factory=dict)
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write a whole file so that readers see the old or the new content, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def read_jsonl(path: Path, model: type[M]) -> Iterator[M]:
-    if not path.exists():
-        return
-    with path.open("rb") as fh:
-        for number, line in enumerate(fh, 1):
-            if line.endswith(b"\n") and line.strip():
-                try:
-                    yield model.model_validate_json(line)
-                except ValidationError as exc:
-                    first = str(exc).splitlines()[0]
-                    raise InputError(f"{path}:{number} is not a {model.__name__} record "
-                                     f"({first}): was the file edited or written by another "
-                                     "version?") from None
-
-
-def _split(data: bytes) -> list[bytes]:
-    """Complete, non-blank lines: the piece after the last newline is "" or a partial line."""
-    return [ln for ln in data.split(b"\n")[:-1] if ln.strip()]
-
-
-def _complete_lines(path: Path) -> list[bytes]:
-    return _split(path.read_bytes()) if path.exists() else []
-
-
 def read_done(path: Path) -> set[str]:
-    return {json.loads(ln) for ln in _complete_lines(path)}
+    return {json.loads(ln) for ln in complete_lines(path)}
 
 
 def _keep_complete(path: Path, keep: Callable[[bytes], bool]) -> list[bytes]:
@@ -91,7 +47,7 @@ def _keep_complete(path: Path, keep: Callable[[bytes], bool]) -> list[bytes]:
     if not path.exists():
         return []
     raw = path.read_bytes()
-    lines = _split(raw)
+    lines = split_lines(raw)
     kept = [ln for ln in lines if keep(ln)]
     if len(kept) != len(lines) or (raw and not raw.endswith(b"\n")):
         write_atomic(path, b"".join(ln + b"\n" for ln in kept))
@@ -139,7 +95,7 @@ def run_stage(
             files.out.open("ab") as out,
             files.rejects.open("ab") as rej,
             files.done.open("ab") as dn,
-            _progress(label or stage, len(pending)) as advance,
+            progress.bar(label or stage, len(pending)) as advance,
         ):
             for key, outcome in work(pending):
                 if isinstance(outcome, Reject):
@@ -164,46 +120,39 @@ def run_stage(
     return stats
 
 
-def count_lines(path: Path) -> int:
-    return len(_complete_lines(path))
+def key_of(*path: str) -> Callable[[bytes], str]:
+    """The input key of an output line: the value at `path` in its JSON object."""
+    def key(line: bytes) -> str:
+        value = json.loads(line)
+        for part in path:
+            value = value[part]
+        return value
+
+    return key
 
 
-def reject_reasons(path: Path) -> dict[str, int]:
-    reasons: dict[str, int] = {}
-    for ln in _complete_lines(path):
-        reason = json.loads(ln)["reason"]
-        reasons[reason] = reasons.get(reason, 0) + 1
-    return reasons
+def require(run_dir: Path, stage: str) -> Path:
+    """The output file of an earlier stage, which must exist."""
+    path = run_dir / f"{stage}.jsonl"
+    if not path.exists():
+        raise InputError(f"{run_dir} has no {stage}.jsonl yet: run `autoscholar {stage}` first")
+    return path
 
 
-class _progress:
-    """A rich progress bar on stderr when it is a terminal; silent otherwise (CI, pipes)."""
-
-    def __init__(self, label: str, total: int):
-        self.label, self.total = label, total
-        self.bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),  # stdout stays clean for JSON output
-            disable=not sys.stderr.isatty(),
-            transient=False,
-        )
-
-    def __enter__(self) -> Callable[[], None]:
-        self.bar.__enter__()
-        task = self.bar.add_task(self.label, total=self.total)
-        return lambda: self.bar.advance(task)
-
-    def __exit__(self, *exc) -> None:
-        self.bar.__exit__(*exc)
-
-
-def counter(label: str) -> Progress:
-    """An open-ended progress line on stderr (a terminal only): `with counter(...) as bar:`
-    then `bar.update(bar.task_ids[0], completed=n)`."""
-    bar = Progress(SpinnerColumn(), TextColumn(f"[bold]{label}[/] {{task.completed:,}}"),
-                   console=Console(stderr=True), disable=not sys.stderr.isatty())
-    bar.add_task(label, total=None)
-    return bar
+def in_threads(fn, pending: list[tuple[str, object]], workers: int) -> Iterator[tuple[str, object]]:
+    """(key, fn(item)) in input order with `workers` threads. At most 2 x workers calls are
+    queued, so a failure or Ctrl-C stops new (paid) calls at once instead of draining a queue."""
+    window: deque = deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        try:
+            for key, item in pending:
+                window.append((key, pool.submit(fn, item)))
+                if len(window) >= 2 * workers:
+                    key_done, future = window.popleft()
+                    yield key_done, future.result()
+            while window:
+                key_done, future = window.popleft()
+                yield key_done, future.result()
+        finally:
+            for _, future in window:
+                future.cancel()

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_match import DATA, catalog_records  # noqa: E402
 
 from autoscholar.arxiv.index import build_index, load_index, peak_rss_mb  # noqa: E402
-from autoscholar.arxiv.match import resolve_raw  # noqa: E402
+from autoscholar.arxiv.resolve import resolve_raw  # noqa: E402
 from autoscholar.arxiv.normalize import id_month, normalize_title  # noqa: E402
 
 VENUES = ["Advances in Neural Information Processing Systems", "ICML", "Proc. CVPR", "ACL",

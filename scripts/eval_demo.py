@@ -25,7 +25,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from autoscholar.sources.demo import demo_gold_path, demo_index_path
+from autoscholar.match import demo_index_path
+from autoscholar.sources.demo import demo_gold_path
 
 GOLD = demo_gold_path()
 INDEX = demo_index_path()

@@ -32,7 +32,7 @@ from pathlib import Path
 from lxml import etree
 
 from autoscholar.arxiv.index import build_index_from_records, load_index
-from autoscholar.arxiv.match import resolve
+from autoscholar.arxiv.resolve import resolve
 from autoscholar.arxiv.normalize import canonical_id, extract_arxiv_ids
 from autoscholar.records import BibEntry
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from autoscholar.records import Example
-from autoscholar.runner import read_done, read_jsonl
+from autoscholar.io import read_jsonl
+from autoscholar.runner import read_done
 
 from openai_server import FakeOpenAI
 

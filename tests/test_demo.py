@@ -14,7 +14,8 @@ from rapidfuzz import fuzz
 
 from autoscholar.records import AnswerProvenance, Example, PublishedSource
 from autoscholar.sources import demo_data
-from autoscholar.sources.demo import demo_gold_path, demo_index_path, render_pdf, write_demo_corpus
+from autoscholar.match import demo_index_path
+from autoscholar.sources.demo import demo_gold_path, render_pdf, write_demo_corpus
 from autoscholar.sources.demo_text import ARXIV, PAPERS, REFS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,7 +4,8 @@ import pytest
 
 from arxiv_fixture import PAPERS, rec
 from autoscholar.arxiv.index import build_index_from_records, load_index
-from autoscholar.arxiv.match import match_query, resolve, resolve_raw
+from autoscholar.arxiv.resolve import resolve, resolve_raw
+from autoscholar.match import match_query
 from autoscholar.records import BibEntry, CitationContext, Query, SourceMeta
 
 # Two different papers with one title and no authors: only an id can tell them apart.

@@ -117,9 +117,9 @@ def test_match_stage_uses_the_fallback_only_when_asked(server, tmp_path):
     import datetime as dt
 
     from autoscholar.config import Settings
-    from autoscholar.pipeline import match
+    from autoscholar.match import match
     from autoscholar.records import CitationContext, MatchedQuery, Query, SourceMeta
-    from autoscholar.runner import read_jsonl
+    from autoscholar.io import read_jsonl
 
     ctx = CitationContext(
         context_id="p:0", section="Related Work", sentences=["Few-shot \\cite{g}."],

@@ -3,12 +3,12 @@ import json
 
 import datasets
 
-from autoscholar.audit import audit, collect
+from autoscholar.audit import collect, write_report
 from autoscholar.config import Settings
 from autoscholar.publish import assign_splits, natural_key, publish
 from autoscholar.records import (BibEntry, CitationContext, DroppedAnswer, Example, MatchedQuery,
                                  Query, ResolvedAnswer, SourceMeta)
-from autoscholar.runner import read_jsonl
+from autoscholar.io import read_jsonl
 
 
 def matched(paper: str, n: int, question: str, ids: list[str]) -> MatchedQuery:
@@ -56,7 +56,7 @@ def corpus():
 def test_publish_splits_by_paper_numbers_qids_and_drops(tmp_path):
     rows = corpus()
     write_match(tmp_path, rows)
-    stats = publish(tmp_path, Settings())
+    stats = publish(Settings(), tmp_path)
     assert stats.rejects == {"no-answer-on-arxiv": 1, "near-duplicate": 1}
     assert sum(stats.examples.values()) == 72
     assert stats.papers == {"train": 4, "dev": 1, "test": 1}
@@ -83,8 +83,8 @@ def test_publish_is_deterministic_whatever_the_input_order(tmp_path):
     rows = corpus()
     write_match(tmp_path / "a", rows)
     write_match(tmp_path / "b", list(reversed(rows)))
-    publish(tmp_path / "a", Settings())
-    publish(tmp_path / "b", Settings())
+    publish(Settings(), tmp_path / "a")
+    publish(Settings(), tmp_path / "b")
     for name in ("train.jsonl", "dev.jsonl", "test.jsonl",
                  "hf/data/train-00000-of-00001.parquet"):
         assert (tmp_path / "a" / "dataset" / name).read_bytes() == \
@@ -102,8 +102,8 @@ def test_splits_are_by_seeded_paper_hash():
 
 def test_audit_report_escapes_text_and_shows_numbers(tmp_path):
     write_match(tmp_path, corpus())
-    publish(tmp_path, Settings())
-    report = audit(tmp_path).read_text()
+    publish(Settings(), tmp_path)
+    report = write_report(tmp_path).read_text()
     assert "Ref <b>" not in report and "Ref &lt;b&gt;0&lt;/b&gt; raw" in report
     assert report.count("data:image/png;base64,") == 3
     assert "<h2>Papers</h2>" in report
@@ -119,7 +119,7 @@ def test_audit_shows_each_papers_leak_date_and_warns_when_there_is_none(tmp_path
     from autoscholar.records import Paper
 
     write_match(tmp_path, corpus())
-    publish(tmp_path, Settings())
+    publish(Settings(), tmp_path)
     listing = [Paper(paper_id="dated", venue="local", published=dt.date(2021, 3, 4)),
                Paper(paper_id="year", venue="local", year=2020),
                Paper(paper_id="undated", venue="local")]
@@ -127,6 +127,6 @@ def test_audit_shows_each_papers_leak_date_and_warns_when_there_is_none(tmp_path
     dates = {row[0]: row[2] for row in per_paper(tmp_path)}
     assert dates == {"dated": "2021-03-04", "year": "2020 (year only)",
                      "undated": "none: leaks unchecked"}
-    assert "1 source paper(s) have no date" in audit(tmp_path).read_text()
+    assert "1 source paper(s) have no date" in write_report(tmp_path).read_text()
     (tmp_path / "listing.jsonl").write_text(listing[0].model_dump_json() + "\n")
-    assert "have no date" not in audit(tmp_path).read_text()
+    assert "have no date" not in write_report(tmp_path).read_text()

@@ -6,7 +6,8 @@ import sys
 import time
 
 from autoscholar.records import Reject, SourceMeta
-from autoscholar.runner import read_done, read_jsonl, recover, run_stage
+from autoscholar.io import read_jsonl
+from autoscholar.runner import read_done, recover, run_stage
 
 KEY = lambda line: json.loads(line)["paper_id"]  # noqa: E731
 
@@ -14,7 +15,7 @@ KEY = lambda line: json.loads(line)["paper_id"]  # noqa: E731
 def double(items):
     for key, n in items:
         if n % 5 == 0:
-            yield key, Reject(stage="t", key=key, reason="multiple-of-five")
+            yield key, Reject(stage="t", key=key, reason="no-query")
         else:
             yield key, [SourceMeta(paper_id=key, title=f"copy {i}", year=n) for i in range(2)]
 
@@ -23,7 +24,7 @@ def test_run_stage_writes_outputs_rejects_and_skips_done(tmp_path):
     items = [(f"p{n}", n) for n in range(1, 11)]
     stats = run_stage(tmp_path, "t", items, double, KEY)
     assert (stats.processed, stats.outputs, stats.rejects) == (10, 16, 2)
-    assert stats.reasons == {"multiple-of-five": 2}
+    assert stats.reasons == {"no-query": 2}
     rows = list(read_jsonl(tmp_path / "t.jsonl", SourceMeta))
     assert len(rows) == 16 and rows[0].paper_id == "p1"
     rejects = [json.loads(x) for x in (tmp_path / "t.rejects.jsonl").read_text().splitlines()]
@@ -112,7 +113,7 @@ def test_sigkill_mid_stage_then_rerun_gives_identical_output(tmp_path):
 def test_in_threads_keeps_order_and_stops_queueing_after_a_failure():
     import threading
 
-    from autoscholar.pipeline import in_threads
+    from autoscholar.runner import in_threads
 
     started = []
     lock = threading.Lock()

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from lxml import etree
 
-from autoscholar.arxiv.match import Resolution, _judge, _prepare, _unresolved, resolve
+from autoscholar.arxiv.resolve import Resolution, judge, prepare, resolve, unresolved
 from autoscholar.arxiv.index import ArxivIndex
 from autoscholar.arxiv.normalize import (canonical_id, delatex, extract_arxiv_ids, fold, normalize_title,
                                          surname)
 from autoscholar.errors import ServiceError
 from autoscholar.records import BibEntry
-from autoscholar.runner import write_atomic
+from autoscholar.io import write_atomic
 
 API = "http://export.arxiv.org/api/query"
 MIN_INTERVAL = 3.0
@@ -129,25 +129,18 @@ def resolve_online(entry: BibEntry, index: ArxivIndex, api: ArxivAPI, threshold:
         if records:
             r = records[0]
             return Resolution(r["id"], r["title"], "arxiv-id-online", 100.0, r["first_version"])
-    ref = _prepare(entry)
+    ref = prepare(entry)
     guess = entry.title or max(entry.raw.replace("“", ".").replace("”", ".").split(". "), key=len, default="")
     records = api.by_title(guess)
     if not records:
         return local
     found = _Found(records)
-    judged = sorted((_judge(found, i, ref, False) for i in range(len(records))), key=lambda c: -c.score)  # type: ignore[arg-type]
+    judged = sorted((judge(found, i, ref, False) for i in range(len(records))), key=lambda c: -c.score)  # type: ignore[arg-type]
     best = judged[0]
     if best.score < threshold:
-        return _unresolved("below-threshold", best.score)
+        return unresolved("below-threshold", best.score)
     if len(judged) > 1 and judged[1].score >= best.score - 2.0 and records[judged[1].row]["id"] != records[best.row]["id"]:
-        return _unresolved("ambiguous", best.score)
+        return unresolved("ambiguous", best.score)
     r = records[best.row]
     method = "exact-title-online" if best.norm == normalize_title(guess) else "fuzzy-title-online"
     return Resolution(r["id"], r["title"], method, round(best.score, 1), r["first_version"])
-
-
-def cache_stats(api: ArxivAPI) -> dict:
-    files = list(api.cache_dir.glob("*.xml"))
-    return {"cached_responses": len(files), "bytes": sum(f.stat().st_size for f in files)}
-
-

@@ -12,7 +12,7 @@ import openai
 
 from ..config import Settings, redact_url
 from ..errors import ServiceError
-from ..runner import write_atomic
+from ..io import write_atomic
 
 
 def request_body(messages: list[dict], settings: Settings, schema: dict | None) -> dict:

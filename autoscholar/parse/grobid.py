@@ -33,7 +33,7 @@ from autoscholar.config import Settings, redact_url
 from autoscholar.errors import ParseError, ServiceError
 from autoscholar.parse.tei import read_tei
 from autoscholar.records import Paper, ParsedPaper
-from autoscholar.runner import write_atomic
+from autoscholar.io import write_atomic
 
 SERVICE = "processFulltextDocument"
 FORM = {

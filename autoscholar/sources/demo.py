@@ -16,18 +16,13 @@ import pymupdf
 
 from autoscholar.records import Paper
 from autoscholar.resources import resource
-from autoscholar.runner import write_atomic
+from autoscholar.io import write_atomic
 from autoscholar.sources.demo_text import PAPERS, REFS
 
 PAGE_W, PAGE_H = 612.0, 792.0  # US Letter
 TOP, BOTTOM = 72.0, 722.0
 BODY, BOLD, ITALIC, HEAD = "tiro", "tibo", "tiit", "helv"
 CALLOUT = re.compile(r"\{([ct]):([^}]*)\}")
-
-
-def demo_index_path() -> Path:
-    """The bundled mini arXiv index (Kaggle snapshot format) the demo matches against."""
-    return resource("data", "demo_arxiv.jsonl")
 
 
 def demo_gold_path() -> Path:

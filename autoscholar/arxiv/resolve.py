@@ -1,12 +1,11 @@
-"""Reference -> arXiv paper: printed id, then exact normalised title, then blocked fuzzy match.
+"""Reference -> arXiv paper (the pure resolver): printed id, then exact normalised title, then
+blocked fuzzy match. The match stage's own rules (leak cut-off, answer dedup) are in match.py.
 
 Every link records how it was made (`method`) and how sure it is (`score`, 0-100), and every
 reference that is not linked says why (`reason`), so nothing is silently lost.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import datetime as dt
 import re
@@ -16,7 +15,7 @@ from rapidfuzz import fuzz
 
 from autoscholar.arxiv.index import ArxivIndex
 from autoscholar.arxiv.normalize import extract_arxiv_ids, normalize_title, surname, years_in
-from autoscholar.records import BibEntry, DroppedAnswer, MatchedQuery, Query, ResolvedAnswer
+from autoscholar.records import BibEntry
 
 MIN_PARTIAL_CHARS = 15  # shorter titles fit by chance inside any reference string
 MIN_TITLE_TOKENS = 3  # exact matches of shorter titles need an author to agree
@@ -41,13 +40,9 @@ class Resolution:
     first_version: dt.date | None = None
     reason: str | None = None  # when unresolved
 
-    @property
-    def resolved(self) -> bool:
-        return self.arxiv_id is not None
-
 
 @dataclass
-class _Ref:
+class Ref:
     raw_norm: str
     title_norm: str
     segments: list[tuple[int, int]]  # char spans of raw_norm, one per printed segment
@@ -56,14 +51,14 @@ class _Ref:
 
 
 @dataclass
-class _Candidate:
+class Candidate:
     row: int
     score: float
     exact: bool
     norm: str
 
 
-def _prepare(entry: BibEntry) -> _Ref:
+def prepare(entry: BibEntry) -> Ref:
     parts, spans, pos = [], [], 0
     for piece in _SEGMENT_SPLIT.split(entry.raw or ""):
         norm = normalize_title(piece)
@@ -76,10 +71,10 @@ def _prepare(entry: BibEntry) -> _Ref:
     for author in entry.authors:
         tokens.update(surname(author).split())
     years = [entry.year] if entry.year else years_in(entry.raw or "")
-    return _Ref(raw_norm, normalize_title(entry.title or ""), spans, tokens, years)
+    return Ref(raw_norm, normalize_title(entry.title or ""), spans, tokens, years)
 
 
-def _author_ok(index: ArxivIndex, row: int, ref: _Ref) -> bool | None:
+def _author_ok(index: ArxivIndex, row: int, ref: Ref) -> bool | None:
     """True if an author surname of the record appears in the reference; None if unknown."""
     names = index.surnames(row)
     if not names:
@@ -91,14 +86,14 @@ def _author_ok(index: ArxivIndex, row: int, ref: _Ref) -> bool | None:
     return False
 
 
-def _year_ok(index: ArxivIndex, row: int, ref: _Ref) -> bool:
+def _year_ok(index: ArxivIndex, row: int, ref: Ref) -> bool:
     first = index.first_version(row)
     if first is None or not ref.years or index.first_version_source(row) == "update_date":
         return True
     return max(ref.years) >= first.year - 1
 
 
-def _raw_score(title: str, ref: _Ref) -> float:
+def _raw_score(title: str, ref: Ref) -> float:
     """How well a title matches inside the raw string, judged against whole printed segments."""
     raw = ref.raw_norm
     if not raw:
@@ -117,7 +112,7 @@ def _raw_score(title: str, ref: _Ref) -> float:
     return max(fuzz.ratio(title, raw[a:b]), align.score - 2.5 * extra)
 
 
-def _exact_rows(index: ArxivIndex, ref: _Ref) -> set[int]:
+def _exact_rows(index: ArxivIndex, ref: Ref) -> set[int]:
     """Rows whose title equals the parsed title or a run of 1-3 printed segments."""
     keys = {ref.title_norm} if ref.title_norm else set()
     segs = ref.segments
@@ -127,7 +122,7 @@ def _exact_rows(index: ArxivIndex, ref: _Ref) -> set[int]:
     return set(index.rows_with_titles(sorted(keys)))
 
 
-def _judge(index: ArxivIndex, row: int, ref: _Ref, exact: bool) -> _Candidate:
+def judge(index: ArxivIndex, row: int, ref: Ref, exact: bool) -> Candidate:
     norm = index.norms[row]
     if exact:
         score = 100.0
@@ -143,10 +138,10 @@ def _judge(index: ArxivIndex, row: int, ref: _Ref, exact: bool) -> _Candidate:
     if not _year_ok(index, row, ref):
         score -= YEAR_PENALTY
         exact = False
-    return _Candidate(row, max(score, 0.0), exact, norm)
+    return Candidate(row, max(score, 0.0), exact, norm)
 
 
-def _unresolved(reason: str, score: float = 0.0) -> Resolution:
+def unresolved(reason: str, score: float = 0.0) -> Resolution:
     return Resolution(None, None, "unresolved", round(score, 1), None, reason)
 
 
@@ -155,7 +150,7 @@ def _linked(index: ArxivIndex, row: int, method: str, score: float) -> Resolutio
                       index.first_version(row))
 
 
-def _by_id(entry: BibEntry, index: ArxivIndex, ref: _Ref) -> tuple[Resolution | None, bool]:
+def _by_id(entry: BibEntry, index: ArxivIndex, ref: Ref) -> tuple[Resolution | None, bool]:
     """The printed arXiv id, if the index holds it; second value: a printed id is not in it."""
     found = extract_arxiv_ids(entry.raw or "")
     for text, trusted in ((entry.arxiv_id, True), (entry.doi, True)):
@@ -173,19 +168,19 @@ def _by_id(entry: BibEntry, index: ArxivIndex, ref: _Ref) -> tuple[Resolution | 
         # A bare number like 1905.01234 could be pages or a report number: the title or an
         # author must agree before it counts.
         if prefixed or (_year_ok(index, row, ref) and (
-                _author_ok(index, row, ref) or _judge(index, row, ref, False).score >= BARE_ID_MIN_SCORE)):
+                _author_ok(index, row, ref) or judge(index, row, ref, False).score >= BARE_ID_MIN_SCORE)):
             rows[row] = None
     if len(rows) == 1:
         return _linked(index, next(iter(rows)), "arxiv-id", 100.0), True
     if len(rows) > 1:  # several papers' ids: keep the one the title agrees with, if any
-        judged = sorted((_judge(index, r, ref, False) for r in rows), key=lambda c: -c.score)
+        judged = sorted((judge(index, r, ref, False) for r in rows), key=lambda c: -c.score)
         if judged[0].score >= 90 and judged[0].score - judged[1].score > AMBIGUOUS_MARGIN:
             return _linked(index, judged[0].row, "arxiv-id", 100.0), True
-        return _unresolved("ambiguous"), True
+        return unresolved("ambiguous"), True
     return None, absent
 
 
-def _title_over_id(index: ArxivIndex, ref: _Ref, by_id: Resolution) -> Resolution | None:
+def _title_over_id(index: ArxivIndex, ref: Ref, by_id: Resolution) -> Resolution | None:
     """A printed title of another paper beats the printed id in two cases: the title holds the
     id ("Comment on arXiv:2511.21731" cites the comment), or the id's own title is nowhere in
     the string (a mistyped id)."""
@@ -195,12 +190,12 @@ def _title_over_id(index: ArxivIndex, ref: _Ref, by_id: Resolution) -> Resolutio
     if not exact:
         return None
     id_row = index.row_of(by_id.arxiv_id)
-    id_title_absent = id_row is not None and _judge(index, id_row, ref, False).score < ID_TITLE_ABSENT
+    id_title_absent = id_row is not None and judge(index, id_row, ref, False).score < ID_TITLE_ABSENT
     for row in exact:
         if index.ids[row].decode() == by_id.arxiv_id:
             continue
         if id_title_absent or by_id.arxiv_id in index.titles[row]:
-            cand = _judge(index, row, ref, True)
+            cand = judge(index, row, ref, True)
             if cand.exact:
                 return _linked(index, row, "exact-title", cand.score)
     return None
@@ -208,29 +203,29 @@ def _title_over_id(index: ArxivIndex, ref: _Ref, by_id: Resolution) -> Resolutio
 
 def resolve(entry: BibEntry, index: ArxivIndex, threshold: float = 90.0) -> Resolution:
     """Link one bibliography entry to an arXiv paper of the index, or say why not."""
-    ref = _prepare(entry)
+    ref = prepare(entry)
     by_id, id_absent = _by_id(entry, index, ref)
     if by_id is not None:
         return _title_over_id(index, ref, by_id) or by_id
     if len(ref.raw_norm.split()) + len(ref.title_norm.split()) < 2:
-        return _unresolved("no-title")
-    pool: dict[int, _Candidate] = {}
+        return unresolved("no-title")
+    pool: dict[int, Candidate] = {}
     for row in _exact_rows(index, ref):
-        pool[row] = _judge(index, row, ref, True)
+        pool[row] = judge(index, row, ref, True)
     # A validated exact title needs no fuzzy search: any rival that could make it ambiguous
     # (a twin title, a longer title containing it) is itself an exact run of printed segments.
     if not any(c.exact for c in pool.values()):
         query = ref.raw_norm if ref.title_norm in ref.raw_norm else f"{ref.title_norm} {ref.raw_norm}"
         for row in index.candidates(query):
             if row not in pool:
-                pool[row] = _judge(index, row, ref, False)
+                pool[row] = judge(index, row, ref, False)
     missing = "id-not-in-index" if id_absent else "not-in-index"
     if not pool:
-        return _unresolved(missing)
+        return unresolved(missing)
     ranked = sorted(pool.values(), key=lambda c: (-c.score, -len(c.norm), c.row))
     best = ranked[0]
     if best.score < threshold:
-        return _unresolved("below-threshold" if best.score >= 60 else missing, best.score)
+        return unresolved("below-threshold" if best.score >= 60 else missing, best.score)
     best_id = index.ids[best.row]
     for other in ranked[1:]:
         if other.score < best.score - AMBIGUOUS_MARGIN:
@@ -238,44 +233,10 @@ def resolve(entry: BibEntry, index: ArxivIndex, threshold: float = 90.0) -> Reso
         # A shorter title contained in the best one is a less specific reading of the same text.
         if index.ids[other.row] == best_id or (other.norm != best.norm and other.norm in best.norm):
             continue
-        return _unresolved("ambiguous", best.score)
+        return unresolved("ambiguous", best.score)
     return _linked(index, best.row, "exact-title" if best.exact else "fuzzy-title", best.score)
 
 
 def resolve_raw(raw: str, index: ArxivIndex, threshold: float = 90.0) -> Resolution:
     """Resolve a reference given only as printed text (one line of `autoscholar resolve`)."""
     return resolve(BibEntry(key="raw", raw=raw), index, threshold)
-
-
-def match_query(query: Query, index: ArxivIndex, threshold: float = 90.0,
-                resolver: Callable[[BibEntry], Resolution] | None = None) -> MatchedQuery:
-    """The match stage for one query: resolve its answers, drop leaks and duplicates.
-    `resolver` replaces the local cascade (e.g. with the arXiv API fallback)."""
-    refs = {ref.key: ref for ref in query.context.refs}
-    source = query.context.source
-    # No publication date known (a local PDF, a venue without dates): the paper still came out
-    # in its year, so an answer first posted after that year is a leak all the same.
-    published = source.published or (dt.date(source.year, 12, 31) if source.year else None)
-    answers: list[ResolvedAnswer] = []
-    dropped: list[DroppedAnswer] = []
-    seen: set[str] = set()
-    for key in query.answer_keys:
-        entry = refs.get(key)
-        if entry is None:
-            dropped.append(DroppedAnswer(key=key, raw="", reason="key-not-in-context"))
-            continue
-        res = resolver(entry) if resolver else resolve(entry, index, threshold)
-        if res.arxiv_id is None:
-            reason = "not-on-arxiv" if res.reason in ("not-in-index", "id-not-in-index") else res.reason
-            dropped.append(DroppedAnswer(key=key, raw=entry.raw, reason=reason or "not-on-arxiv"))
-        elif published is not None and res.first_version is not None and res.first_version > published:
-            dropped.append(DroppedAnswer(key=key, raw=entry.raw, reason="newer-than-source",
-                                         arxiv_id=res.arxiv_id))
-        elif res.arxiv_id in seen:
-            dropped.append(DroppedAnswer(key=key, raw=entry.raw, reason="duplicate", arxiv_id=res.arxiv_id))
-        else:
-            seen.add(res.arxiv_id)
-            answers.append(ResolvedAnswer(key=key, raw=entry.raw, arxiv_id=res.arxiv_id,
-                                          title=res.title or "", method=res.method,
-                                          score=res.score, first_version=res.first_version))
-    return MatchedQuery(query=query, answers=answers, dropped=dropped)

@@ -1,6 +1,6 @@
 import random
 
-from autoscholar.dedup import near_duplicate_queries
+from autoscholar.near_duplicates import near_duplicate_queries
 
 ITEMS = [
     ("p1:0:1", "p1", "Which papers propose dense passage retrieval for open-domain question answering?"),

@@ -1,0 +1,64 @@
+"""fetch stage: the venue's listing (fetched once per run directory) -> Paper with a local PDF."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from .config import Settings
+from .errors import InputError, ServiceError
+from .io import read_jsonl, sha256_file, write_atomic
+from .records import Paper, Reject
+from .runner import StageStats, key_of, run_stage
+
+
+def listing(settings: Settings, run_dir: Path) -> list[Paper]:
+    """The papers this run directory was made for: listed once, then read back."""
+    from .sources import list_papers
+
+    path = run_dir / "listing.jsonl"
+    origin = run_dir / "listing.source.json"
+    wanted = {"venue": settings.venue, "year": settings.year,
+              "pdf_dir": str(settings.pdf_dir.resolve()) if settings.pdf_dir else None}
+    if path.exists() and origin.exists():
+        # A run directory holds one venue's papers: never mix in another listing silently.
+        made_for = json.loads(origin.read_text())
+        if made_for != wanted:
+            raise InputError(f"{run_dir} was made for {made_for}, not {wanted}: "
+                             "choose another run directory with --out")
+    if path.exists():
+        return list(read_jsonl(path, Paper))
+    papers = list_papers(settings)
+    write_atomic(path, "".join(p.model_dump_json() + "\n" for p in papers))
+    write_atomic(origin, json.dumps(wanted))
+    return papers
+
+
+def fetch(settings: Settings, run_dir: Path) -> StageStats:
+    from .sources import download_pdf
+
+    papers = listing(settings, run_dir)
+    if settings.limit is not None:
+        papers = papers[: settings.limit]
+
+    def work(items: list[tuple[str, Paper]]) -> Iterator[tuple[str, list | Reject]]:
+        for key, paper in items:
+            try:
+                if paper.pdf_path:
+                    path = Path(paper.pdf_path)
+                    if not path.is_absolute():
+                        path = run_dir / path
+                    if not path.exists():
+                        raise InputError(f"PDF not found: {path}")
+                else:
+                    path = download_pdf(paper, run_dir / "pdfs", settings)
+            except (ServiceError, InputError) as exc:
+                yield key, Reject(stage="fetch", key=key, reason="download-failed",
+                                  detail=str(exc), transient=getattr(exc, "transient", False))
+                continue
+            yield key, [paper.model_copy(update={"pdf_path": str(path),
+                                                 "pdf_sha256": sha256_file(path)})]
+
+    return run_stage(run_dir, "fetch", [(p.paper_id, p) for p in papers], work,
+                     key_of("paper_id"))

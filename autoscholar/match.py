@@ -1,0 +1,124 @@
+"""match stage: each answer -> an arXiv id against the local index (arxiv/resolve.py), then
+this stage's own rules: which index, the leak cut-off, one answer per arXiv id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from .arxiv.index import ArxivIndex
+from .arxiv.resolve import Resolution, resolve
+from .config import Settings
+from .errors import InputError
+from .io import read_jsonl, sha256_file, write_atomic
+from .records import (BibEntry, DroppedAnswer, MatchedQuery, Query, ResolvedAnswer, SourceMeta)
+from .resources import resource
+from .runner import StageStats, key_of, require, run_stage
+
+SNAPSHOT_SUFFIXES = (".jsonl", ".json", ".gz", ".zip")
+
+
+def demo_index_path() -> Path:
+    """The bundled mini arXiv index (Kaggle snapshot format) the demo matches against."""
+    return resource("data", "demo_arxiv.jsonl")
+
+
+def index_source(settings: Settings) -> Path:
+    """The arXiv index (or snapshot) a run matches against; the bundled one for the demo."""
+    source = settings.arxiv_index
+    if source is None:
+        if settings.venue != "demo":
+            raise InputError("no arXiv index given: build one with `autoscholar arxiv-index build "
+                             "SNAPSHOT --out PATH` and pass --arxiv-index PATH")
+        source = demo_index_path()
+    if not source.exists():
+        raise InputError(f"arXiv index not found: {source}")
+    return source
+
+
+def open_index(settings: Settings, run_dir: Path) -> ArxivIndex:
+    """Load the arXiv index; a Kaggle-format snapshot is first built into the run directory."""
+    from .arxiv.index import build_index, load_index
+
+    source = index_source(settings)
+    if source.is_file() and source.name.endswith(SNAPSHOT_SUFFIXES):
+        built = run_dir / "arxiv-index"
+        stamp = run_dir / "arxiv-index.source.json"
+        want = {"source": str(source.resolve()), "sha256": sha256_file(source)}
+        if not (built.exists() and stamp.exists() and json.loads(stamp.read_text()) == want):
+            build_index(source, built)
+            write_atomic(stamp, json.dumps(want))
+        source = built
+    return load_index(source)
+
+
+def index_checksum(run_dir: Path, settings: Settings) -> dict:
+    """The snapshot an index was built from here, or the given index folder's meta.json."""
+    stamp = run_dir / "arxiv-index.source.json"
+    if stamp.exists():
+        return json.loads(stamp.read_text())
+    meta = Path(settings.arxiv_index or "") / "meta.json"
+    if settings.arxiv_index and meta.is_file():
+        return {"source": str(Path(settings.arxiv_index).resolve()),
+                "meta_sha256": sha256_file(meta)}
+    return {}
+
+
+def leak_cutoff(published: dt.date | None, year: int | None) -> dt.date | None:
+    """The last day an answer may have been first posted to arXiv and still be cited fairly.
+
+    No publication date known (a local PDF, a venue without dates): the paper still came out
+    in its year, so an answer first posted after that year is a leak all the same.
+    """
+    return published or (dt.date(year, 12, 31) if year else None)
+
+
+def match_query(query: Query, index: ArxivIndex, threshold: float = 90.0,
+                resolver: Callable[[BibEntry], Resolution] | None = None) -> MatchedQuery:
+    """The match stage for one query: resolve its answers, drop leaks and duplicates.
+    `resolver` replaces the local cascade (e.g. with the arXiv API fallback)."""
+    refs = {ref.key: ref for ref in query.context.refs}
+    source: SourceMeta = query.context.source
+    cutoff = leak_cutoff(source.published, source.year)
+    answers: list[ResolvedAnswer] = []
+    dropped: list[DroppedAnswer] = []
+    seen: set[str] = set()
+    for key in query.answer_keys:
+        entry = refs.get(key)
+        if entry is None:
+            dropped.append(DroppedAnswer(key=key, raw="", reason="key-not-in-context"))
+            continue
+        res = resolver(entry) if resolver else resolve(entry, index, threshold)
+        if res.arxiv_id is None:
+            reason = "not-on-arxiv" if res.reason in ("not-in-index", "id-not-in-index") else res.reason
+            dropped.append(DroppedAnswer(key=key, raw=entry.raw, reason=reason or "not-on-arxiv"))
+        elif cutoff is not None and res.first_version is not None and res.first_version > cutoff:
+            dropped.append(DroppedAnswer(key=key, raw=entry.raw, reason="newer-than-source",
+                                         arxiv_id=res.arxiv_id))
+        elif res.arxiv_id in seen:
+            dropped.append(DroppedAnswer(key=key, raw=entry.raw, reason="duplicate", arxiv_id=res.arxiv_id))
+        else:
+            seen.add(res.arxiv_id)
+            answers.append(ResolvedAnswer(key=key, raw=entry.raw, arxiv_id=res.arxiv_id,
+                                          title=res.title or "", method=res.method,
+                                          score=res.score, first_version=res.first_version))
+    return MatchedQuery(query=query, answers=answers, dropped=dropped)
+
+
+def match(settings: Settings, run_dir: Path) -> StageStats:
+    items = [(q.query_id, q) for q in read_jsonl(require(run_dir, "generate"), Query)]
+
+    def work(pending: list[tuple[str, Query]]) -> Iterator[tuple[str, list[MatchedQuery]]]:
+        index = open_index(settings, run_dir)  # only when something is left to match
+        resolver = None
+        if settings.arxiv_online:
+            from .arxiv.online import API, ArxivAPI, resolve_online
+
+            api = ArxivAPI(run_dir / "cache" / "arxiv-api", base_url=settings.arxiv_api_url or API)
+            resolver = lambda entry: resolve_online(entry, index, api, settings.match_threshold)  # noqa: E731
+        for key, query in pending:
+            yield key, [match_query(query, index, settings.match_threshold, resolver)]
+
+    return run_stage(run_dir, "match", items, work, key_of("query", "query_id"))
