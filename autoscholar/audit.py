@@ -90,13 +90,13 @@ def collect(run_dir: Path, loaded: tuple | None = None) -> dict:
         },
         "examples": {s: len(v) for s, v in examples.items()},
         "papers": {s: len({e.source_meta.paper_id for e in v}) for s, v in examples.items()},
-        "answer_drops": dict(dropped),
-        "match_methods": dict(Counter(a.method for a in answers)),
+        "answer_drops": dict(sorted(dropped.items())),
+        "match_methods": dict(sorted(Counter(a.method for a in answers).items())),
         "answers_resolved": len(answers),
         "answers_per_query": [len(e.answer_arxiv_id) for e in rows],
         "question_words": [len(e.question.split()) for e in rows],
         "fuzzy_scores": [a.score for a in answers if _fuzzy(a)],
-        "generators": dict(Counter(e.generator for e in rows)),
+        "generators": dict(sorted(Counter(e.generator for e in rows).items())),
     }
 
 

@@ -118,6 +118,10 @@ LimitOpt = typer.Option(None, "--limit", min=1, help="Only the first N papers.")
 SectionsOpt = typer.Option(None, "--sections", help="Comma-separated section headings to mine "
                            "(default: Related Work and its variants).")
 ThresholdOpt = typer.Option(None, "--match-threshold", help="Fuzzy title match threshold 0-100.")
+RedoOpt = typer.Option(None, "--redo", metavar="STAGE", help="Redo this stage and every "
+                       "stage after it with the settings given (their old output is deleted; "
+                       "PDFs and paid LLM answers stay cached). Needed when a setting that a "
+                       "finished stage depends on has changed.")
 OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
                          "cached) for references the local index does not hold (default: off).")
 
@@ -138,6 +142,7 @@ def build(
     sections: Optional[str] = SectionsOpt,
     match_threshold: Optional[float] = ThresholdOpt,
     online: Optional[bool] = OnlineOpt,
+    redo: Optional[str] = RedoOpt,
 ) -> None:
     """Run every stage (fetch, parse, contexts, generate, match, publish, audit). Resumable:
     rerun the same command after an interruption and it finishes without redoing work."""
@@ -149,7 +154,7 @@ def build(
                          match_threshold=match_threshold, arxiv_online=online)
     if settings.venue == "local" and settings.pdf_dir is None:
         raise typer.BadParameter("--venue local needs --pdf-dir")
-    stats = run_build(settings)
+    stats = run_build(settings, redo_from=redo)
     _report(stats)
     run_dir = settings.resolved_run_dir()
     typer.echo(f"dataset: {run_dir / 'dataset'}\nreport:  {run_dir / 'audit' / 'report.html'}")
@@ -165,13 +170,16 @@ def _stage_command(stage: str, doc: str) -> None:
         arxiv_index: Optional[Path] = IndexOpt,
         match_threshold: Optional[float] = ThresholdOpt,
         online: Optional[bool] = OnlineOpt,
+        redo: bool = typer.Option(False, "--redo", help="Redo this stage and every stage "
+                                  "after it with the settings given (PDFs and paid LLM "
+                                  "answers stay cached)."),
     ) -> None:
         from .stages import run_named
 
         settings = _settings_for_run(run_dir, parser=parser, grobid_url=grobid_url, llm=llm,
                                      llm_base_url=llm_base_url, arxiv_index=arxiv_index,
                                      match_threshold=match_threshold, arxiv_online=online)
-        _report({stage: run_named(stage, settings, run_dir)})
+        _report({stage: run_named(stage, settings, run_dir, redo_from=stage if redo else None)})
 
     command.__doc__ = doc
     app.command(name=stage)(friendly(command))
@@ -213,6 +221,8 @@ def contexts(
     parser: Optional[str] = ParserOpt,
     grobid_url: Optional[str] = GrobidOpt,
     sections: Optional[str] = SectionsOpt,
+    redo: bool = typer.Option(False, "--redo", help="With a run directory: redo the contexts "
+                              "stage and every stage after it with the settings given."),
 ) -> None:
     """Print the citation contexts of one PDF as JSON lines, or run the contexts stage."""
     from .contexts import contexts_for
@@ -223,7 +233,8 @@ def contexts(
     if path.is_dir():
         settings = _settings_for_run(path, parser=parser, grobid_url=grobid_url,
                                      sections=sections)
-        _report({"contexts": run_named("contexts", settings, path)})
+        _report({"contexts": run_named("contexts", settings, path,
+                                       redo_from="contexts" if redo else None)})
         return
     if not path.is_file():
         raise typer.BadParameter(f"no such file: {path}")

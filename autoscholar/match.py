@@ -122,3 +122,15 @@ def match(settings: Settings, run_dir: Path) -> StageStats:
             yield key, [match_query(query, index, settings.match_threshold, resolver)]
 
     return run_stage(run_dir, "match", items, work, key_of("query", "query_id"))
+
+
+def index_identity(settings: Settings) -> dict:
+    """What the match stage's output depends on in the index: its content, not its path."""
+    source = index_source(settings)
+    if source.is_dir():
+        meta = source / "meta.json"
+        if not meta.is_file():
+            raise InputError(f"{source} is not an arXiv index (no meta.json): build one with "
+                             "`autoscholar arxiv-index build`")
+        return {"arxiv_index_sha256": sha256_file(meta)}
+    return {"arxiv_index_sha256": sha256_file(source)}

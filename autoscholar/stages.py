@@ -39,6 +39,9 @@ class Stage:
     key: tuple[str, ...] = ()  # path to the input key in each output record ('' = no records)
     counts: str = ""  # what one output record is, for the audit's funnel
     doc: str = ""  # the per-stage command's help
+    settings: tuple[str, ...] = ()  # the Settings fields its output depends on
+    version: int = 1  # bump when the stage's behaviour changes what it writes
+    depends_on: tuple[str, ...] = ()  # "module:function" giving more values it depends on
 
     def function(self) -> Callable[[Settings, Path], object]:
         # Imported on use, so `autoscholar --help` does not load PyMuPDF, datasets or openai.
@@ -47,15 +50,21 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("fetch", ".fetch", None, ("paper_id",), "papers with a PDF",
-          "Fetch stage only: list the venue's papers and download their PDFs."),
+          "Fetch stage only: list the venue's papers and download their PDFs.",
+          settings=("venue", "year", "pdf_dir")),
     Stage("parse", ".parse.stage", "fetch", ("paper", "paper_id"), "papers parsed",
-          "Parse stage only: PDFs -> sections, citations and bibliography."),
+          "Parse stage only: PDFs -> sections, citations and bibliography.",
+          settings=("parser",)),
     Stage("contexts", ".contexts", "parse", ("source", "paper_id"), "citation contexts",
-          "Contexts stage only: Related Work sections -> citation contexts."),
+          "Contexts stage only: Related Work sections -> citation contexts.",
+          settings=("sections",)),
     Stage("generate", ".generate.stage", "contexts", ("context", "context_id"),
-          "queries generated", "Generate stage only: citation contexts -> queries (LLM or offline)."),
+          "queries generated", "Generate stage only: citation contexts -> queries (LLM or offline).",
+          settings=("llm", "llm_base_url", "llm_temperature"),
+          depends_on=(".generate:prompt_identity",)),
     Stage("match", ".match", "generate", ("query", "query_id"), "queries matched",
-          "Match stage only: resolve answers to arXiv ids, drop leaks and duplicates."),
+          "Match stage only: resolve answers to arXiv ids, drop leaks and duplicates.",
+          settings=("match_threshold", "arxiv_online"), depends_on=(".match:index_identity",)),
     Stage("publish", ".publish", "match", (), "",
           "Publish stage only: dedup, split, write JSONL, parquet and a dataset card."),
     Stage("audit", ".audit", None, (), "", "Audit stage only: write audit/report.html."),
@@ -81,24 +90,86 @@ def update_manifest(run_dir: Path, settings: Settings, stage: str, stats: dict) 
     write_atomic(path, json.dumps(manifest, indent=2, sort_keys=True, default=str))
 
 
-def run_named(stage: str, settings: Settings, run_dir: Path) -> dict:
-    """Run one stage over a run directory and record its counts in manifest.json."""
-    if stage not in BY_NAME:
-        raise InputError(f"unknown stage {stage!r}: one of {', '.join(NAMES)}")
-    stats = asdict(BY_NAME[stage].function()(settings, run_dir))
-    update_manifest(run_dir, settings, stage, stats)
+def _stage(name: str) -> Stage:
+    if name not in BY_NAME:
+        raise InputError(f"unknown stage {name!r}: one of {', '.join(NAMES)}")
+    return BY_NAME[name]
+
+
+def redo(run_dir: Path, stage: str) -> None:
+    """Delete the output of `stage` and of every stage after it (never caches or PDFs), so the
+    next run makes them anew with the settings given."""
+    import shutil
+
+    first = NAMES.index(_stage(stage).name)
+    for later in STAGES[first:]:
+        for suffix in (".jsonl", ".rejects.jsonl", ".done", ".settings.json"):
+            (run_dir / f"{later.name}{suffix}").unlink(missing_ok=True)
+    if first == 0:
+        for name in ("listing.jsonl", "listing.source.json"):
+            (run_dir / name).unlink(missing_ok=True)
+    for folder in ("dataset", "audit"):
+        shutil.rmtree(run_dir / folder, ignore_errors=True)
+
+
+def _run_one(stage: Stage, settings: Settings, run_dir: Path, want) -> dict:
+    from . import fingerprints
+
+    if stage.name in want:
+        fingerprints.check(run_dir, want[stage.name])
+        fingerprints.remember(run_dir, want[stage.name])
+    stats = asdict(stage.function()(settings, run_dir))
+    update_manifest(run_dir, settings, stage.name, stats)
     return stats
 
 
-def build(settings: Settings, stages: Iterable[str] = NAMES) -> dict[str, dict]:
-    stages = list(stages)
-    if "match" in stages:
+def run_named(stage: str, settings: Settings, run_dir: Path, redo_from: str | None = None) -> dict:
+    """Run one stage over a run directory and record its counts in manifest.json. Refuses
+    (StaleStage) when the stage's output on disk was made with other settings."""
+    from . import fingerprints
+    from .lock import RunLock
+
+    found = _stage(stage)
+    with RunLock(run_dir):
+        if redo_from:
+            redo(run_dir, redo_from)
+        want = fingerprints.expected(settings, STAGES)
+        return _run_one(found, settings, run_dir, want)
+
+
+def build(settings: Settings, stages: Iterable[str] = NAMES,
+          redo_from: str | None = None) -> dict[str, dict]:
+    """Every stage in order. Before any work, every stage already on disk is checked against
+    the settings given, so a changed setting is refused at once, not after hours of fetching."""
+    from . import fingerprints
+    from .lock import RunLock
+
+    stages = [_stage(name) for name in stages]
+    if redo_from:
+        _stage(redo_from)
+    if any(s.name == "match" for s in stages):
         from .match import index_source
 
         index_source(settings)  # fail before hours of fetching and parsing, not at match
     run_dir = settings.resolved_run_dir()
+    fresh = not run_dir.exists()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot use {run_dir} as the run directory: {exc.strerror or exc}") from None
-    return {stage: run_named(stage, settings, run_dir) for stage in stages}
+    try:
+        with RunLock(run_dir):
+            if redo_from:
+                redo(run_dir, redo_from)
+            want = fingerprints.expected(settings, STAGES)
+            for stage in stages:
+                if stage.name in want:
+                    fingerprints.check(run_dir, want[stage.name])
+            return {s.name: _run_one(s, settings, run_dir, want) for s in stages}
+    except BaseException:
+        if fresh:  # a run that failed before writing anything leaves no empty folder behind
+            leftover = [p for p in run_dir.iterdir() if p.name != ".lock"] if run_dir.exists() else []
+            if not leftover:
+                (run_dir / ".lock").unlink(missing_ok=True)
+                run_dir.rmdir()
+        raise

@@ -165,7 +165,8 @@ def test_a_run_directory_never_mixes_two_listings(tmp_path, demo_run):
     other = copies_of_demo(demo_run, tmp_path / "other", 1)
     proc = run("build", "--venue", "local", "--pdf-dir", other, "--arxiv-index", index,
                "--out", tmp_path / "run", check=False)
-    assert proc.returncode == 1 and "choose another run directory" in proc.stderr
+    assert proc.returncode == 1 and "fetch in" in proc.stderr and "pdf_dir=" in proc.stderr
+    assert "--redo fetch" in proc.stderr and "new --out" in proc.stderr
     # Without --out, each folder gets its own run directory.
     run("build", "--venue", "local", "--pdf-dir", other, "--arxiv-index", index, "--limit", "1",
         cwd=tmp_path)
@@ -284,3 +285,56 @@ def test_build_with_grobid_against_a_local_grobid_server(tmp_path, shared_data):
                check=False)
     assert proc.returncode == 1 and "Grobid is not reachable" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _dataset_bytes(run_dir: Path) -> dict[str, bytes]:
+    return {s: (run_dir / "dataset" / f"{s}.jsonl").read_bytes() for s in ("train", "dev", "test")}
+
+
+def test_changed_setting_is_refused_then_redo_equals_a_fresh_build(tmp_path, demo_run):
+    run_dir = tmp_path / "run"
+    run("build", "--venue", "demo", "--out", run_dir)
+    before = _dataset_bytes(run_dir)
+    proc = run("build", "--venue", "demo", "--out", run_dir, "--match-threshold", "99",
+               check=False)
+    assert proc.returncode == 1
+    assert "match in" in proc.stderr and "match_threshold=90.0, now 99.0" in proc.stderr
+    assert "--redo match" in proc.stderr
+    assert _dataset_bytes(run_dir) == before  # nothing deleted before the user asks
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["settings"]["match_threshold"] == 90.0  # the refused settings not recorded
+    run("build", "--venue", "demo", "--out", run_dir, "--match-threshold", "99", "--redo", "match")
+    fresh = tmp_path / "fresh"
+    run("build", "--venue", "demo", "--out", fresh, "--match-threshold", "99")
+    assert _dataset_bytes(run_dir) == _dataset_bytes(fresh)
+    # A stage command refuses the same way, and --redo redoes that stage.
+    proc = run("match", run_dir, "--match-threshold", "95", check=False)
+    assert proc.returncode == 1 and "--redo match" in proc.stderr
+    run("match", run_dir, "--match-threshold", "95", "--redo")
+
+
+def test_an_upstream_change_makes_later_stages_stale(tmp_path):
+    run_dir = tmp_path / "run"
+    run("build", "--venue", "demo", "--out", run_dir)
+    proc = run("contexts", run_dir, "--sections", "introduction", check=False)
+    assert proc.returncode == 1 and "sections=" in proc.stderr
+    run("contexts", run_dir, "--sections", "introduction", "--redo")
+    # generate's output was made from the old contexts, which --redo deleted with it
+    assert not (run_dir / "generate.jsonl").exists()
+
+
+def test_a_second_build_on_the_same_run_directory_is_refused(tmp_path):
+    import fcntl
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    with open(run_dir / ".lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write('{"pid": 4242, "command": "autoscholar build", "since": "now"}')
+        held.flush()
+        proc = run("build", "--venue", "demo", "--out", run_dir, check=False)
+    assert proc.returncode == 1 and "in use by pid 4242" in proc.stderr
+    assert not (run_dir / "fetch.jsonl").exists()
+    # the holder is gone: its lock does not block the next run
+    run("build", "--venue", "demo", "--out", run_dir)
+    assert (run_dir / "dataset" / "train.jsonl").exists()

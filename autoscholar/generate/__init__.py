@@ -50,3 +50,10 @@ def generate_queries(context: CitationContext, settings: Settings, cache_dir: Pa
         except LLMOutputError as second:
             raise LLMOutputError(f"{second}; raw output: {text[:300]!r}") from second
     return _queries(context, pairs, settings.llm, prompt.PROMPT_VERSION, text)
+
+
+def prompt_identity(settings: Settings) -> dict:
+    """The prompt (or template) version the generate stage's output depends on."""
+    if settings.llm == "none":
+        return {"prompt_version": offline.PROMPT_VERSION}
+    return {"prompt_version": prompt.PROMPT_VERSION}
