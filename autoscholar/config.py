@@ -9,8 +9,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .parse import BACKENDS
+
 VENUES = ("demo", "local", "iclr", "icml", "neurips", "acl", "cvpr")
-PARSERS = ("pymupdf", "grobid")
+PARSERS = tuple(BACKENDS)
 
 URL_FIELDS = ("venue_base_url", "grobid_url", "llm_base_url", "arxiv_api_url")
 # Query parameters that carry a credential in some OpenAI-compatible or proxy endpoints.

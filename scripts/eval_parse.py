@@ -30,8 +30,8 @@ from autoscholar.config import DEFAULT_SECTIONS
 from autoscholar.contexts import find_target_sections
 from autoscholar.errors import ParseError
 from autoscholar.parse.citations import fold, surname_forms
-from autoscholar.parse.pdf import parse_pdf
-from autoscholar.parse.tei import read_tei
+from autoscholar.parse.pymupdf.pdf import parse_pdf
+from autoscholar.parse.grobid.tei import read_tei
 from autoscholar.records import Paper, ParsedPaper
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -12,8 +12,8 @@ import pytest
 from autoscholar.config import DEFAULT_SECTIONS
 from autoscholar.contexts import find_target_sections
 from autoscholar.errors import ParseError
-from autoscholar.parse import pdf
-from autoscholar.parse.pdf import parse_pdf
+from autoscholar.parse.pymupdf import pdf
+from autoscholar.parse.pymupdf.pdf import parse_pdf
 from autoscholar.parse.pool import parse_isolated
 from autoscholar.records import Paper, ParsedPaper
 
@@ -283,7 +283,7 @@ def test_paper_without_headings_keeps_its_text(tmp_path):
 
 
 def test_ligatures_and_spacing_accents_repaired():
-    from autoscholar.parse.layout import _line_from_spans
+    from autoscholar.parse.pymupdf.layout import _line_from_spans
 
     span = {"text": "ﬁnd the eﬀect of H¨ullermeier", "flags": 0, "size": 10.0, "font": "Times",
             "origin": (0, 10), "bbox": (0, 0, 100, 10)}
@@ -438,7 +438,7 @@ def test_all_real_pdfs_parse(shared_data):
 
 
 def test_dehyphenation_keeps_suspended_hyphens():
-    from autoscholar.parse.structure import _dehyphenate
+    from autoscholar.parse.pymupdf.structure import _dehyphenate
 
     assert _dehyphenate("many sentence-", "and token-level tasks", set(), set()) == \
         "many sentence- and token-level tasks"
@@ -526,7 +526,7 @@ def test_unnumbered_sibling_subsections_share_a_level(tmp_path):
 
 
 def test_line_ending_on_an_abbreviation_does_not_end_a_paragraph():
-    from autoscholar.parse.structure import _ends_sentence
+    from autoscholar.parse.pymupdf.structure import _ends_sentence
 
     assert not _ends_sentence("while the pipeline of Galgani et al.")
     assert not _ends_sentence("many cues, e.g.")
@@ -553,8 +553,8 @@ def test_subsection_heading_in_the_block_of_its_parent_heading(tmp_path):
 
 
 def test_caption_split_over_two_blocks_stays_out_of_the_body():
-    from autoscholar.parse.layout import Layout, Line
-    from autoscholar.parse.structure import build
+    from autoscholar.parse.pymupdf.layout import Layout, Line
+    from autoscholar.parse.pymupdf.structure import build
 
     def ln(text, y, block, bold=False, size=10.0):
         return Line(text, 72, y, 300, y + size, size, bold, False, 0, block)

@@ -10,7 +10,7 @@ import pytest
 
 from autoscholar.errors import ParseError
 from autoscholar.parse.citations import fold
-from autoscholar.parse.tei import normalize_arxiv_id, read_tei, split_head
+from autoscholar.parse.grobid.tei import normalize_arxiv_id, read_tei, split_head
 from autoscholar.records import Paper, ParsedPaper
 
 PAPER = Paper(paper_id="p1", venue="local")

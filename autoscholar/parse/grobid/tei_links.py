@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from autoscholar.parse import citations
-from autoscholar.parse.tei_bibl import T, is_merged, text_of
+from autoscholar.parse.grobid.tei_bibl import T, is_merged, text_of
 from autoscholar.records import BibEntry, CiteSpan
 
 

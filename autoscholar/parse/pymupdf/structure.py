@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from autoscholar.config import DEFAULT_SECTIONS
-from autoscholar.parse.footnotes import footnote_lines
-from autoscholar.parse.layout import Layout, Line
+from autoscholar.parse.pymupdf.footnotes import footnote_lines
+from autoscholar.parse.pymupdf.layout import Layout, Line
 
 _NUMBERED = re.compile(
     r"^(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}|[A-H](?:\.\d{1,2}){0,3}|[IVX]{1,5})\.?)\s+(?P<title>\S.*)$"

@@ -22,8 +22,8 @@ from lxml import etree
 
 from autoscholar.errors import ParseError
 from autoscholar.parse import citations
-from autoscholar.parse.tei_bibl import T, text_of, normalize_arxiv_id, read_bibliography
-from autoscholar.parse.tei_links import Linker, Ref, link, make_linker
+from autoscholar.parse.grobid.tei_bibl import T, text_of, normalize_arxiv_id, read_bibliography
+from autoscholar.parse.grobid.tei_links import Linker, Ref, link, make_linker
 from autoscholar.records import Paper, Paragraph, ParsedPaper, Section, Sentence
 
 __all__ = ["read_tei", "split_head", "normalize_arxiv_id", "read_bibliography"]

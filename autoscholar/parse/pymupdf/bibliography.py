@@ -15,7 +15,7 @@ import re
 from statistics import median
 
 from autoscholar.parse.citations import YEAR_SPAN, fold
-from autoscholar.parse.layout import SUP_CLOSE, SUP_OPEN, Line
+from autoscholar.parse.pymupdf.layout import SUP_CLOSE, SUP_OPEN, Line
 from autoscholar.records import BibEntry
 
 _NAMED_LABEL = re.compile(r"^(?:[•·▪]\s*)?\[[^\[\]]*[A-Za-z][^\[\]]{0,80}\]\s*")
