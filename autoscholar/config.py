@@ -9,24 +9,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .parse import BACKENDS
+from .parse.lexicon import DEFAULT_SECTIONS
+
 VENUES = ("demo", "local", "iclr", "icml", "neurips", "acl", "cvpr")
-PARSERS = ("pymupdf", "grobid")
+PARSERS = tuple(BACKENDS)
 
 URL_FIELDS = ("venue_base_url", "grobid_url", "llm_base_url", "arxiv_api_url")
 # Query parameters that carry a credential in some OpenAI-compatible or proxy endpoints.
 _SECRET_PARAM = re.compile(r"key|token|secret|password|auth|sig", re.I)
-
-DEFAULT_SECTIONS = [
-    "related work",
-    "related works",
-    "related literature",
-    "background and related work",
-    "related work and background",
-    "prior work",
-    "previous work",
-    "literature review",
-    "background",
-]
 
 
 class Settings(BaseSettings):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pymupdf
 
-from autoscholar.parse.pdf import parse_pdf
+from autoscholar.parse.pymupdf.pdf import parse_pdf
 from autoscholar.parse.pool import parse_isolated
 from autoscholar.records import Paper
 

@@ -26,13 +26,14 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from autoscholar.config import DEFAULT_SECTIONS
 from autoscholar.contexts import find_target_sections
 from autoscholar.errors import ParseError
-from autoscholar.parse.citations import fold, surname_forms
-from autoscholar.parse.pdf import parse_pdf
-from autoscholar.parse.tei import read_tei
+from autoscholar.parse.citations import surname_forms
+from autoscholar.parse.lexicon import DEFAULT_SECTIONS
+from autoscholar.parse.pymupdf.pdf import parse_pdf
+from autoscholar.parse.grobid.tei import read_tei
 from autoscholar.records import Paper, ParsedPaper
+from autoscholar.text import ascii_letters
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SENT_MIN = 80.0  # rapidfuzz score for "the same sentence"
@@ -82,7 +83,7 @@ def pairs(parsed: ParsedPaper, info: dict | None = None) -> dict[tuple[str, str]
 
 def _prints_name(author: str, sentence: str) -> bool:
     """Does the sentence print this author's surname as a whole name (one to three words)?"""
-    words = [fold(w) for w in re.split(r"[^\w]+", sentence)]
+    words = [ascii_letters(w) for w in re.split(r"[^\w]+", sentence)]
     words = [w for w in words if w]
     printed = {"".join(words[i:i + n]) for n in (1, 2, 3) for i in range(len(words))}
     return bool(surname_forms(author) & printed)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from autoscholar.parse.bibliography import parse_bibliography, parse_entry, split_entries
-from autoscholar.parse.layout import Line
+from autoscholar.parse.pymupdf.bibliography import parse_bibliography, parse_entry, split_entries
+from autoscholar.parse.pymupdf.layout import Line
 
 
 @pytest.mark.parametrize("raw,title,authors,year", [

@@ -187,7 +187,7 @@ def test_sentences_split_before_enumerators():
 
 
 def test_year_span_callouts_link_to_the_entry_dated_by_the_same_span():
-    from autoscholar.parse.bibliography import parse_entry
+    from autoscholar.parse.pymupdf.bibliography import parse_entry
 
     bib = [parse_entry("Grobid. 2008–2023. Grobid. https://github.com/kermitt2/grobid.", "grobid"),
            parse_entry("The Pile Team (2020–present). The Pile. Online.", "pile"),

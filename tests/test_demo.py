@@ -322,7 +322,7 @@ def test_pymupdf_parser_recovers_the_gold_from_the_demo_pdfs(corpus):
     """Integration: parse stage + contexts on the demo corpus find every gold sentence and cite."""
     from autoscholar.config import DEFAULT_SECTIONS
     from autoscholar.contexts import find_target_sections
-    from autoscholar.parse.pdf import parse_pdf
+    from autoscholar.parse.pymupdf.pdf import parse_pdf
 
     gold = {p["paper_id"]: p for p in demo_data.gold()["papers"]}
     for pid, paper in corpus.items():

@@ -11,8 +11,8 @@ import pytest
 
 from autoscholar.config import Settings
 from autoscholar.errors import ParseError, ServiceError
-from autoscholar.parse import grobid
-from autoscholar.parse.grobid import backoff_delay, classify, parse_with_grobid, read_ledger
+from autoscholar.parse.grobid import client as grobid
+from autoscholar.parse.grobid.client import backoff_delay, classify, parse_with_grobid, read_ledger
 from autoscholar.records import Paper, ParsedPaper
 from grobid_server import FakeGrobid
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
+
+from autoscholar.parse.lexicon import ARXIV_BARE_NEW as _BARE_NEW
+from autoscholar.parse.lexicon import ARXIV_BARE_OLD as _BARE_OLD
+from autoscholar.parse.lexicon import ARXIV_ERA_YEAR as _YEAR
+from autoscholar.parse.lexicon import ARXIV_PREFIXED as _PREFIXED
+from autoscholar.text import fold_accents as fold  # the name normalize_title calls it by
 
 # ---------------------------------------------------------------- LaTeX
 
@@ -44,23 +49,10 @@ _ESCAPED = re.compile(r"\\([&%$#_{}])")
 
 # ---------------------------------------------------------------- Unicode
 
-# Letters NFKD does not decompose into base + combining mark.
-_FOLD = str.maketrans({
-    "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "æ": "ae", "Æ": "AE", "œ": "oe",
-    "Œ": "OE", "đ": "d", "Đ": "D", "ð": "d", "þ": "th", "ı": "i", "\u00ad": None,
-    "’": "'", "‘": "'", "‚": "'", "“": '"', "”": '"', "„": '"',
-})
 # Hyphens inside a word join it ("pre-training", "pre- training" at a line break, "pretraining"
 # all become "pretraining"); dashes between words are spaces.
 _JOIN_HYPHEN = re.compile(r"(?<=\w)[-\u2010\u2011]\s*(?=\w)")
 _NON_WORD = re.compile(r"[\W_]+")  # letters of any script stay
-
-
-def fold(text: str) -> str:
-    """Unicode NFKC (ligatures, full-width forms), accents removed, lower case."""
-    text = unicodedata.normalize("NFKC", text).translate(_FOLD)
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
 
 def delatex(text: str) -> str:
@@ -102,31 +94,12 @@ def surname(name: str) -> str:
 
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
 
-_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
-
 
 def years_in(text: str) -> list[int]:
     return [int(y) for y in _YEAR.findall(text)]
 
 
 # ---------------------------------------------------------------- arXiv identifiers
-
-# Old-style archives (before April 2007), e.g. hep-th/9901001, math.AG/0101001, cs.CL/0501001.
-_OLD_ARCHIVES = (
-    "acc-phys|adap-org|alg-geom|ao-sci|astro-ph|atom-ph|bayes-an|chao-dyn|chem-ph|cmp-lg|"
-    "comp-gas|cond-mat|cs|dg-ga|funct-an|gr-qc|hep-ex|hep-lat|hep-ph|hep-th|math-ph|math|"
-    "mtrl-th|nlin|nucl-ex|nucl-th|patt-sol|physics|plasm-ph|q-alg|q-bio|quant-ph|solv-int|supr-con"
-)
-_OLD = rf"(?P<old>(?:{_OLD_ARCHIVES})(?:\.[A-Za-z]{{2}})?/\d{{7}})"
-_NEW = r"(?P<new>\d{4}\.\d{4,5})"
-_VER = r"(?:v\d+)?"
-# A prefix that says "this is an arXiv id": arXiv:, arxiv.org/abs|pdf/, DOI 10.48550/arXiv., CoRR abs/.
-_PREFIX = (r"(?:arxiv\s*[:.]?\s*(?:e-?prints?\s*[:,]?\s*)?|arxiv\.org/(?:abs|pdf|format)/|10\.48550/arxiv\.|\babs/"
-           r"|\\showeprint\s*\[arxiv\]\s*\{)")  # the last one: ACM .bbl files
-_PREFIXED = re.compile(rf"{_PREFIX}\s*(?:{_NEW}|{_OLD}){_VER}(?![\d])", re.IGNORECASE)
-_BARE_NEW = re.compile(rf"(?<![\w./-]){_NEW}{_VER}(?!\d|\.\d)")
-_BARE_OLD = re.compile(rf"(?<![\w.-]){_OLD}{_VER}(?!\d)")
-
 
 def _clean_old(old: str) -> str:
     archive, number = old.split("/")

@@ -18,10 +18,11 @@ from lxml import etree
 
 from autoscholar.arxiv.resolve import Resolution, judge, prepare, resolve, unresolved
 from autoscholar.arxiv.index import ArxivIndex
-from autoscholar.arxiv.normalize import (canonical_id, delatex, extract_arxiv_ids, fold, normalize_title,
+from autoscholar.arxiv.normalize import (canonical_id, delatex, extract_arxiv_ids, normalize_title,
                                          surname)
 from autoscholar.errors import ServiceError
 from autoscholar.records import BibEntry
+from autoscholar.text import fold_accents
 from autoscholar.io import write_atomic
 
 API = "http://export.arxiv.org/api/query"
@@ -70,7 +71,7 @@ class ArxivAPI:
 
     def by_title(self, title: str, max_results: int = 5) -> list[dict]:
         # Hyphens split here (the API tokenises "few-shot" as two words), unlike normalize_title.
-        words = re.findall(r"[0-9a-z]+", fold(delatex(title)))[:12]
+        words = re.findall(r"[0-9a-z]+", fold_accents(delatex(title)))[:12]
         if not words:
             return []
         query = " AND ".join(f"ti:{w}" for w in words)

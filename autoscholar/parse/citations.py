@@ -28,10 +28,11 @@ A ``Callout`` is ``(start, end, refs)``: character offsets into ``text`` and a l
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Mapping
 
+from autoscholar.parse.lexicon import SURNAME_PARTICLES, YEAR, YEAR_SPAN
 from autoscholar.records import BibEntry, CiteSpan, Sentence
+from autoscholar.text import ascii_letters
 
 Callout = tuple[int, int, list[tuple[str, str]]]
 
@@ -68,7 +69,9 @@ def find_numeric_callouts(text: str) -> list[Callout]:
 # ------------------------------------------------------------------ author-year
 
 _CAP = "A-ZÀ-ÖØ-ÞĀ-ſ"  # upper-case initial incl. Latin-1 / Latin Extended-A
-_PARTICLE = r"(?:[vV]an|[vV]on|[dD]er|[dD]en|[dD]e|[dD]el|[dD]ella|[dD]i|[dD]a|[dD]u|[lL]e|[lL]a|[dD]os|[dD]as|[tT]en|[tT]er|[bB]in|[aA]l|[eE]l|St\.)"
+# a particle printed lower case or capitalised ("van der Berg", "Van der Berg"), or "St."
+_PARTICLE = "(?:%s|St\\.)" % "|".join(f"[{w[0]}{w[0].upper()}]{w[1:]}"
+                                       for w in sorted(SURNAME_PARTICLES))
 # a dot inside a name only between letters: organisations cited as authors ("CAMEL-AI.org")
 _NAME = rf"(?<![\w'’\-])(?:{_PARTICLE}[\s\-]+)*[{_CAP}](?:[\w'’\-]*\.(?=[a-z]{{2}}))*[\w'’\-]*[\w]"
 # later names in a list may have two words ("Yin, Wortman Vaughan, and Wallach"); the first may
@@ -78,16 +81,13 @@ _AUTHORS = (
     # ACM's small-caps callouts come out of the PDF as "[JIMENEZ ET AL. 2023]"
     rf"{_NAME}(?:\s+(?:et\s+al|ET\s+AL)\.?|(?:\s*,\s*{_LATER})*,?\s+(?:and|&)\s+{_LATER})?"
 )
-# The end of a span of years: software and series are cited and listed as "2008–2023", and
-# both sides key the span by its first year (bibliography.py reads entries with it too).
-YEAR_SPAN = r"\s*[–—-]\s*(?:(?:19|20)\d\d|present)"
 # "2019a,b" or a span "2008–2023"
-_YEAR = rf"(?:19|20)\d\d(?:{YEAR_SPAN}|[a-z]?(?:\s*,\s*[a-z](?![\w]))*)"
+_YEAR = rf"{YEAR}(?:{YEAR_SPAN}|[a-z]?(?:\s*,\s*[a-z](?![\w]))*)"
 _YEARS = rf"{_YEAR}(?:\s*,\s*{_YEAR})*"
 _IN_PAREN_RE = re.compile(rf"({_AUTHORS})\s*,?\s*({_YEARS})(?![\d\w])")
 _NARRATIVE_RE = re.compile(rf"({_AUTHORS})(?:'s|’s)?\s*[\(\[]\s*({_YEARS})\s*[\)\]]")
 _GROUP_RE = re.compile(r"\(([^()]{4,600})\)|\[([^\[\]]{4,600})\]")
-_HAS_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+_HAS_YEAR_RE = re.compile(YEAR)
 # Words that may stand beside citations inside one parenthesis without being content.
 _FILLER_RE = re.compile(
     r"[\s,;.:]*(?:(?:e\.\s?g\.|i\.\s?e\.|see(?:\s+also)?|cf\.|also|and|for\s+example|"
@@ -111,8 +111,8 @@ def _split_years(years: str) -> list[str]:
     """'2023a,b' -> ['2023a', '2023b']; '2018, 2019' -> ['2018', '2019']; '2008–2023' -> ['2008']."""
     out: list[str] = []
     for part in re.split(r"\s*,\s*", years.strip()):
-        part = re.sub(rf"^((?:19|20)\d\d){YEAR_SPAN}$", r"\1", part)
-        if re.fullmatch(r"(?:19|20)\d\d[a-z]?", part):
+        part = re.sub(rf"^({YEAR}){YEAR_SPAN}$", r"\1", part)
+        if re.fullmatch(rf"{YEAR}[a-z]?", part):
             out.append(part)
         elif re.fullmatch(r"[a-z]", part) and out:
             out.append(out[-1][:4] + part)
@@ -171,12 +171,6 @@ def find_callouts(text: str) -> list[Callout]:
 # ------------------------------------------------------------------ linking
 
 
-def fold(s: str) -> str:
-    """Lower-case ASCII letters only: 'Müller-Ávila' -> 'mulleravila'."""
-    s = unicodedata.normalize("NFKD", s)
-    return "".join(ch for ch in s.lower() if "a" <= ch <= "z")
-
-
 _INITIALS = re.compile(r"(?:[A-Z]\.?-?){1,3}")
 
 
@@ -189,7 +183,7 @@ def surname_forms(name: str) -> set[str]:
         name = name.split(",")[0]
     # "RadimŘehůřek": a space the PDF or Grobid lost between given name and surname
     name = re.sub(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-ÞĀ-Ž][a-zà-ÿ])", " ", name)
-    words = [fold(w) for w in re.split(r"[\s.]+", name)]
+    words = [ascii_letters(w) for w in re.split(r"[\s.]+", name)]
     words = [w for w in words if w]
     forms = {"".join(words[i:]) for i in range(len(words))}
     last = name.split()[-1] if name.split() else ""
@@ -248,7 +242,7 @@ def entry_matches(surname: str, year: str, entry: BibEntry, first_only: bool = F
     two authors' surnames (the first's with ``first_only``) as a whole name, and the year is
     the entry's (or, when the entry has none, printed in its raw text; an entry with neither is
     not ruled out by year)."""
-    want = fold(surname)
+    want = ascii_letters(surname)
     if not want or _name_score(want, _author_forms(entry)) < (2 if first_only else 1):
         return False
     if not year:
@@ -277,7 +271,7 @@ def link_author_year(surname: str, year: str, bibliography: list[BibEntry]) -> s
     The surname must equal an author's surname as a whole name ("Pan" is not "Sapana", nor
     "Pang"); the first author is preferred, the second is a fallback for entries whose name
     parts Grobid shifted; later authors never count ("Liu" as a 4th author is another paper)."""
-    want = fold(surname)
+    want = ascii_letters(surname)
     if not want:
         return None
     digits, suffix = year[:4], year[4:]

@@ -28,7 +28,7 @@ _OOM_MARKERS = ("out of memory", "cannot allocate", "malloc", "memoryerror")
 
 
 def _default_parse(paper: Paper, path: Path) -> ParsedPaper:
-    from autoscholar.parse.pdf import parse_pdf
+    from autoscholar.parse.pymupdf.pdf import parse_pdf
 
     return parse_pdf(paper, path)
 

@@ -10,20 +10,13 @@ from ..errors import ParseError
 from ..io import read_jsonl
 from ..records import Paper, ParsedPaper, Reject
 from ..runner import StageStats, key_of, require, run_stage
+from . import BACKENDS
 
 
 def parse_papers(items: list[tuple[Paper, Path]], settings: Settings,
                  run_dir: Path) -> Iterator[tuple[Paper, ParsedPaper | ParseError]]:
     """Dispatch to the configured backend; results come back in completion order."""
-    if settings.parser == "grobid":
-        from .grobid import parse_with_grobid
-
-        return parse_with_grobid(items, settings, run_dir / "cache" / "grobid",
-                                 run_dir / "grobid.ledger.jsonl")
-    from .pool import parse_isolated
-
-    return parse_isolated(items, settings.parse_workers, settings.parse_timeout,
-                          settings.parse_memory_mb)
+    return BACKENDS[settings.parser].parse_batch(items, settings, run_dir)
 
 
 def parse(settings: Settings, run_dir: Path) -> StageStats:

@@ -10,10 +10,10 @@ import datetime as dt
 import json
 import re
 
+from autoscholar.parse.lexicon import SURNAME_PARTICLES as PARTICLES
 from autoscholar.sources.demo_text import ARXIV, ARXIV_TIMES, PAPERS, REFS
 
 CALLOUT = re.compile(r"\{([ct]):([^}]*)\}")
-PARTICLES = {"van", "von", "der", "de", "den", "da", "del", "di", "le", "la"}
 
 
 # ------------------------------------------------------------------ mini arXiv index

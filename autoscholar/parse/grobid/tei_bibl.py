@@ -13,6 +13,7 @@ from lxml import etree
 
 from autoscholar.arxiv.normalize import canonical_id as normalize_arxiv_id
 from autoscholar.arxiv.normalize import extract_arxiv_ids
+from autoscholar.parse.lexicon import YEAR
 from autoscholar.records import BibEntry
 
 NS = "http://www.tei-c.org/ns/1.0"
@@ -47,10 +48,10 @@ def _persons(parent: etree._Element | None) -> list[str]:
 def _year(bib: etree._Element, raw: str) -> int | None:
     for date in bib.iter(f"{T}date"):
         for value in (date.get("when") or "", text_of(date)):
-            m = re.search(r"(?:19|20)\d\d", value)
+            m = re.search(YEAR, value)
             if m:
                 return int(m.group(0))
-    m = re.search(r"\b(?:19|20)\d\d\b", raw)
+    m = re.search(rf"\b{YEAR}\b", raw)
     return int(m.group(0)) if m else None
 
 
@@ -123,14 +124,14 @@ def _title_from_raw(raw: str) -> str:
     Only for entries where Grobid found no title; ACL-style raw entries put it after the year.
     """
     text = re.sub(r"(\w)- (\w)", r"\1\2", raw)  # line-break hyphens: "Pretrain- ing"
-    m = re.search(r"\b(?:19|20)\d\d[a-z]?\)?\.\s+(.+?[^A-Z.])\.(?:\s|$)", text)
+    m = re.search(rf"\b{YEAR}[a-z]?\)?\.\s+(.+?[^A-Z.])\.(?:\s|$)", text)
     if not m:
         return ""
     title = m.group(1).strip()
     return title if len(title.split()) >= 3 else ""
 
 
-_BARE_YEAR = re.compile(r"(?:19|20)\d\d[a-z]?")
+_BARE_YEAR = re.compile(rf"{YEAR}[a-z]?")
 # a left-over <note> that names a venue or an edition, not a second title
 _VENUE_WORDS = re.compile(
     r"^(?:in|advances|annual|international|association|ieee|acm)\b|\b(?:proceedings|conference|"

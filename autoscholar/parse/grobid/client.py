@@ -31,7 +31,7 @@ from grobid_client.grobid_client import GrobidClient, ServerUnavailableException
 
 from autoscholar.config import Settings, redact_url
 from autoscholar.errors import ParseError, ServiceError
-from autoscholar.parse.tei import read_tei
+from autoscholar.parse.grobid.tei import read_tei
 from autoscholar.records import Paper, ParsedPaper
 from autoscholar.io import write_atomic
 

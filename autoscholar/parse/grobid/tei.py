@@ -22,21 +22,14 @@ from lxml import etree
 
 from autoscholar.errors import ParseError
 from autoscholar.parse import citations
-from autoscholar.parse.tei_bibl import T, text_of, normalize_arxiv_id, read_bibliography
-from autoscholar.parse.tei_links import Linker, Ref, link, make_linker
+from autoscholar.parse.grobid.tei_bibl import T, text_of, normalize_arxiv_id, read_bibliography
+from autoscholar.parse.grobid.tei_links import Linker, Ref, link, make_linker
+from autoscholar.parse.lexicon import CAPTION_ALONE
+from autoscholar.parse.lexicon import TOP_SECTION_START as _TOP_LEVEL
 from autoscholar.records import Paper, Paragraph, ParsedPaper, Section, Sentence
 
 __all__ = ["read_tei", "split_head", "normalize_arxiv_id", "read_bibliography"]
 
-# Top-level section names: an unnumbered head with one of these never nests under the
-# previous numbered section.
-_TOP_LEVEL = re.compile(
-    r"^(abstract|introduction|related\s+works?|background|prior\s+work|previous\s+work|"
-    r"literature\s+review|conclusions?|discussions?|limitations?|acknowledge?ments?|"
-    r"references|bibliography|appendix|appendices|supplementary|ethics|broader\s+impact|"
-    r"reproducibility|funding|author\s+contributions?|future\s+work)\b",
-    re.I,
-)
 
 
 # ---------------------------------------------------------------- XML
@@ -103,9 +96,7 @@ def _split_glued(number: str | None, title: str) -> list[tuple[str | None, str]]
     return [(number, title)]
 
 
-_DEBRIS_RE = re.compile(
-    r"^[^\w\"“‘']|[#%$=<>|]|arXiv:\d{4}\.\d|^(?:Figure|Fig\.|Table|Algorithm)\s*[A-Z]?\d+\s*[:.]?\s*$"
-)
+_DEBRIS_RE = re.compile(r"^[^\w\"“‘']|[#%$=<>|]|arXiv:\d{4}\.\d")
 
 
 def _is_debris(head: str, paragraphs: list[etree._Element]) -> bool:
@@ -113,7 +104,7 @@ def _is_debris(head: str, paragraphs: list[etree._Element]) -> bool:
     a two-word cell), an arXiv stamp, a caption label, a sentence fragment ("respectively.").
     Its div is text that continues the section before it."""
     letters = sum(ch.isalpha() for ch in head)
-    if letters < 2 or head[:1].islower() or _DEBRIS_RE.search(head):
+    if letters < 2 or head[:1].islower() or _DEBRIS_RE.search(head) or CAPTION_ALONE.match(head):
         return True
     words = sum(len(text_of(p).split()) for p in paragraphs)
     return bool(paragraphs) and words < 5

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from lxml import etree
 
 from autoscholar.parse import citations
-from autoscholar.parse.tei_bibl import T, is_merged, text_of
+from autoscholar.parse.grobid.tei_bibl import T, is_merged, text_of
+from autoscholar.parse.lexicon import YEAR
 from autoscholar.records import BibEntry, CiteSpan
+from autoscholar.text import ascii_letters
 
 
 @dataclass
@@ -109,7 +111,7 @@ def make_linker(root: etree._Element, bibliography: list[BibEntry]) -> Linker:
             target = (ref.get("target") or "").lstrip("#")
             if target in index:
                 seen.setdefault(int(nums[0]), Counter())[index[target]] += 1
-        elif re.search(r"(?:19|20)\d\d", text):
+        elif re.search(YEAR, text):
             author_year += 1
     labels: dict[str, str] = {}
     # A label printed in the raw entry ("[12] Smith ...") is the surest numbering.
@@ -142,9 +144,9 @@ def _names(entry: BibEntry, surname: str, year: str = "") -> bool:
 def _link_undated(surname: str, year: str, bibliography: list[BibEntry]) -> str | None:
     """Grobid often loses an entry's date: then a surname among the first two authors of the
     undated entries decides, if it points to one entry (or, with "2023b", to the 2nd of them)."""
-    want = citations.fold(surname)
+    want = ascii_letters(surname)
     cands = [b for b in bibliography if b.year is None and year[:4] not in b.raw and any(
-        citations.fold(a.split()[-1]) == want for a in b.authors[:2] if a.split())]
+        ascii_letters(a.split()[-1]) == want for a in b.authors[:2] if a.split())]
     if len(cands) == 1 and len(year) == 4:
         return cands[0].key
     if len(year) == 5 and 0 <= ord(year[4]) - ord("a") < len(cands):

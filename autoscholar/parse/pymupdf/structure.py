@@ -16,26 +16,19 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from autoscholar.config import DEFAULT_SECTIONS
-from autoscholar.parse.footnotes import footnote_lines
-from autoscholar.parse.layout import Layout, Line
+from autoscholar.parse.lexicon import APPENDIX_TITLE as _APPENDIX
+from autoscholar.parse.lexicon import CAPTION as _CAPTION
+from autoscholar.parse.lexicon import DEFAULT_SECTIONS
+from autoscholar.parse.lexicon import REFERENCES_TITLE as _REFS
+from autoscholar.parse.lexicon import TOP_SECTION_TITLE as _TOP_NAMES
+from autoscholar.parse.pymupdf.footnotes import footnote_lines
+from autoscholar.parse.pymupdf.layout import Layout, Line
 
 _NUMBERED = re.compile(
     r"^(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}|[A-H](?:\.\d{1,2}){0,3}|[IVX]{1,5})\.?)\s+(?P<title>\S.*)$"
 )
-_CAPTION = re.compile(r"^(?:Figure|Fig\.|Table|Tab\.|Algorithm|Listing|Scheme)\s*[A-Z]?\d+\s*[:.|]", re.I)
 _ENV = re.compile(r"^(?:Proposition|Theorem|Lemma|Corollary|Definition|Remark|Example|Assumption|"
                   r"Proof|Claim|Conjecture|Algorithm|Step|Case)\b")
-_REFS = re.compile(r"^(?:references?|bibliography|literature cited|works cited|cited literature)$", re.I)
-_APPENDIX = re.compile(r"^(?:appendix|appendices|supplementary|supplemental)\b", re.I)
-_TOP_NAMES = re.compile(
-    r"^(?:abstract|introduction|related work|related works|background|conclusions?|discussion|"
-    r"acknowledge?ments?|references|bibliography|limitations|ethics statement|broader impacts?|"
-    r"appendix|appendices|experiments|results|method|methods|methodology|"
-    r"(?:background and |background & )?related work|prior work|previous work|literature review|"
-    r"conclusion and future work|future work|impact statement|reproducibility statement)$",
-    re.I,
-)
 
 
 @dataclass

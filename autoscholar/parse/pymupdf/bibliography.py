@@ -14,28 +14,20 @@ from __future__ import annotations
 import re
 from statistics import median
 
-from autoscholar.parse.citations import YEAR_SPAN, fold
-from autoscholar.parse.layout import SUP_CLOSE, SUP_OPEN, Line
+from autoscholar.parse.lexicon import CAPTION, ENTRY_YEAR, PRINTED_ARXIV, SURNAME_PARTICLES, YEAR, YEAR_SPAN
+from autoscholar.parse.pymupdf.layout import SUP_CLOSE, SUP_OPEN, Line
 from autoscholar.records import BibEntry
+from autoscholar.text import ascii_letters
 
 _NAMED_LABEL = re.compile(r"^(?:[•·▪]\s*)?\[[^\[\]]*[A-Za-z][^\[\]]{0,80}\]\s*")
 _BRACKET_LABEL = re.compile(r"^\[(\d{1,4})\]\s*")
 _DOT_LABEL = re.compile(r"^(\d{1,4})\.\s+(?=\S)")
-_ARXIV = re.compile(
-    r"(?:arxiv(?:\s+preprint)?\s*(?:abs/)?:?\s*|arxiv\.org/(?:abs|pdf)/|corr\s*,?\s*abs/|abs/)"
-    r"(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?",
-    re.I,
-)
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.I)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
-_NOT_ENTRY = re.compile(r"^(?:Table|Figure|Fig\.|Algorithm)\s*[A-Z]?\d+\s*[:.]", re.I)
-_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "le", "la",
-              "dos", "das", "ten", "ter", "bin", "al", "el"}
 _BACKREFS = re.compile(r"(?<=[).])\s+\d{1,3}(?:\s*,\s*\d{1,3})*\s*$")
 _TRAILING_DATE = re.compile(
     r",?\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+)?"
-    r"(?:19|20)\d\d[a-z]?$", re.I)
-_YEAR_CANDIDATE = re.compile(r"(?<![\w/.\-])((?:19\d|20[0-4])\d)([a-z]?)(?![\w\-/])")
+    rf"{YEAR}[a-z]?$", re.I)
 
 
 def _strip_sup(text: str) -> str:
@@ -171,7 +163,7 @@ def split_entries(lines: list[Line]) -> list[tuple[str | None, str]]:
     out = []
     for a, b in zip(starts, starts[1:] + [len(lines)]):
         raw = _join([ln.text for ln in lines[a:b]], compounds)
-        if out and not re.search(r"(?:19|20)\d\d", out[-1][1]) and len(out[-1][1]) < 60:
+        if out and not re.search(YEAR, out[-1][1]) and len(out[-1][1]) < 60:
             out[-1] = (None, out[-1][1] + " " + raw)  # a stray first line: glue it on
         else:
             out.append((None, raw))
@@ -179,13 +171,13 @@ def split_entries(lines: list[Line]) -> list[tuple[str | None, str]]:
 
 
 # Software and series are dated by a span: "Grobid. 2008–2023. Grobid. https://...".
-_YEAR_RANGE_FIELD = re.compile(rf"(?:^|\.\s|\()\s*((?:19|20)\d\d){YEAR_SPAN}\s*[.)]")
+_YEAR_RANGE_FIELD = re.compile(rf"(?:^|\.\s|\()\s*({YEAR}){YEAR_SPAN}\s*[.)]")
 _PAGES_BEFORE = re.compile(r"(?:pp?\.|pages?)\s*$", re.I)
 
 
 def _year(text: str) -> tuple[int | None, str]:
-    clean = _URL.sub(" ", _DOI.sub(" ", _ARXIV.sub(" ", text)))
-    cands = list(_YEAR_CANDIDATE.finditer(clean))
+    clean = _URL.sub(" ", _DOI.sub(" ", PRINTED_ARXIV.sub(" ", text)))
+    cands = list(ENTRY_YEAR.finditer(clean))
     for m in cands:  # a year standing as its own field: "(2020)", ". 2020.", ", 2020."
         before, after = clean[max(0, m.start() - 2):m.start()], clean[m.end():m.end() + 1]
         if before.endswith("(") or (before.strip() in {".", ","} or before.endswith(". ")) and after in {".", ")", ""}:
@@ -230,7 +222,7 @@ def _authors(text: str) -> list[str]:
 
 def parse_entry(raw: str, key: str) -> BibEntry:
     raw = re.sub(r"\s+", " ", raw).strip()
-    arxiv = _ARXIV.search(raw)
+    arxiv = PRINTED_ARXIV.search(raw)
     doi = _DOI.search(raw)
     year, _suffix = _year(raw)
     title: str | None = None
@@ -241,10 +233,10 @@ def parse_entry(raw: str, key: str) -> BibEntry:
     text = _NAMED_LABEL.sub("", raw, count=1)
     lncs = re.match(r"^([^:]{3,800}?(?:\b[A-Z]\.|et al\.))\s*:\s+(.+)$", text)
     quoted = re.search(r"[“\"](.{8,300}?)[,.]?[”\"]", text)
-    acl = re.match(rf"^(.+?)\.\s+\(?((?:19|20)\d\d[a-z]?)(?:{YEAR_SPAN})?\)?\.\s+(.+)$", text)
-    apa = re.match(rf"^(.+?)\s*\(((?:19|20)\d\d[a-z]?(?:{YEAR_SPAN})?|n\.d\.|in press)\)\.?\s+(.+)$",
+    acl = re.match(rf"^(.+?)\.\s+\(?({YEAR}[a-z]?)(?:{YEAR_SPAN})?\)?\.\s+(.+)$", text)
+    apa = re.match(rf"^(.+?)\s*\(({YEAR}[a-z]?(?:{YEAR_SPAN})?|n\.d\.|in press)\)\.?\s+(.+)$",
                    text)
-    if lncs and not re.search(r"(?:19|20)\d\d", lncs.group(1)):
+    if lncs and not re.search(YEAR, lncs.group(1)):
         authors_text = lncs.group(1)
         title = _split_fields(lncs.group(2))[0]
     elif quoted:
@@ -284,11 +276,11 @@ def _key(entry: BibEntry, raw: str, taken: set[str]) -> str:
         surname = first.split(",")[0]
     else:  # "Piet van der Berg" -> "van der Berg"
         tokens = first.split() or ["ref"]
-        i = next((i for i, t in enumerate(tokens[:-1]) if i and t.lower() in _PARTICLES),
+        i = next((i for i, t in enumerate(tokens[:-1]) if i and t.lower() in SURNAME_PARTICLES),
                  len(tokens) - 1)
         surname = " ".join(tokens[i:])
     _, suffix = _year(raw)
-    base = (fold(surname)[:24] or "ref") + (str(entry.year) if entry.year else "") + suffix
+    base = (ascii_letters(surname)[:24] or "ref") + (str(entry.year) if entry.year else "") + suffix
     key, n = base, 2
     while key in taken:
         key, n = f"{base}_{n}", n + 1
@@ -304,7 +296,7 @@ def parse_bibliography(lines: list[Line]) -> list[BibEntry]:
     entries: list[BibEntry] = []
     taken: set[str] = set()
     for i, (label, raw) in enumerate(split_entries(lines)):
-        if len(raw) < 10 or _NOT_ENTRY.match(raw) or _mostly_numbers(raw):
+        if len(raw) < 10 or CAPTION.match(raw) or _mostly_numbers(raw):
             continue  # a table or figure that follows the list without a heading
         if label is not None:
             key = f"ref{int(label)}"

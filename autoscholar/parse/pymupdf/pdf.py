@@ -13,8 +13,9 @@ from pathlib import Path
 import pymupdf
 
 from autoscholar.errors import ParseError
-from autoscholar.parse import bibliography as bib
-from autoscholar.parse import citations, layout, structure
+from autoscholar.parse import citations
+from autoscholar.parse.pymupdf import bibliography as bib
+from autoscholar.parse.pymupdf import layout, structure, version
 from autoscholar.records import BibEntry, Paper, Paragraph, ParsedPaper, Section
 
 MAX_PAGES = 500
@@ -96,7 +97,7 @@ def parse_document(paper: Paper, doc: pymupdf.Document) -> ParsedPaper:
         paragraphs = [_paragraph(p, entries, labels, sup_cites) for p in raw.paragraphs]
         sections.append(Section(title=raw.title, number=raw.number, path=raw.path,
                                 paragraphs=[p for p in paragraphs if p.sentences]))
-    return ParsedPaper(paper=paper, parser=PARSER, parser_version=pymupdf.VersionBind,
+    return ParsedPaper(paper=paper, parser=PARSER, parser_version=version(),
                        sections=sections, bibliography=entries)
 
 
