@@ -15,7 +15,8 @@ from autoscholar import sources
 from autoscholar.config import Settings
 from autoscholar.errors import InputError, ServiceError
 from autoscholar.records import Paper
-from autoscholar.sources import acl, http, openreview
+from autoscholar import http
+from autoscholar.sources import acl, openreview
 from venue_server import HOSTILE_ID, VenueServer
 
 SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

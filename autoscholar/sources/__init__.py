@@ -115,7 +115,7 @@ def download_pdf(paper: Paper, pdf_dir: Path, settings: Settings) -> Path:
         with dest.open("rb") as handle:
             if pdf_problem(handle.read(1024)) is None:
                 return dest
-    from autoscholar.sources import http
+    from autoscholar import http
 
     try:
         return http.download(paper.pdf_url, dest, check=pdf_problem)

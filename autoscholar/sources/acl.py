@@ -21,7 +21,8 @@ from lxml import etree
 from autoscholar.config import Settings
 from autoscholar.errors import ServiceError
 from autoscholar.records import Paper
-from autoscholar.sources import http, make_id
+from autoscholar import http
+from autoscholar.sources import make_id
 
 XML_ROOT = "https://raw.githubusercontent.com/acl-org/acl-anthology/master"  # + /data/xml/..
 PDF_ROOT = "https://aclanthology.org"  # + /<url>.pdf

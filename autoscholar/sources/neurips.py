@@ -20,7 +20,8 @@ import urllib.parse
 
 from autoscholar.config import Settings
 from autoscholar.records import Paper
-from autoscholar.sources import http, make_id
+from autoscholar import http
+from autoscholar.sources import make_id
 
 ROOT = "https://papers.nips.cc"
 

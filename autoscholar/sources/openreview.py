@@ -19,7 +19,8 @@ from typing import Any
 from autoscholar.config import Settings
 from autoscholar.errors import ServiceError
 from autoscholar.records import Paper
-from autoscholar.sources import http, make_id
+from autoscholar import http
+from autoscholar.sources import make_id
 
 API_V2 = "https://api2.openreview.net"
 API_V1 = "https://api.openreview.net"

@@ -19,7 +19,8 @@ import urllib.parse
 from autoscholar.config import Settings
 from autoscholar.errors import InputError
 from autoscholar.records import Paper
-from autoscholar.sources import http, make_id
+from autoscholar import http
+from autoscholar.sources import make_id
 
 ROOT = "https://proceedings.mlr.press"
 

@@ -1,8 +1,9 @@
-"""The one HTTP helper the venue sources share: GET with retries, and atomic downloads.
+"""The project's one HTTP client: GET with retries, a User-Agent, a size cap, atomic downloads.
 
-Standard library only (urllib), so fetching needs no extra dependency. Transient failures
-(5xx, 429, timeouts, refused or reset connections) are retried with capped exponential backoff;
-anything else (404, 403, a body that fails its check) fails at once as a permanent ServiceError.
+Error messages show URLs redacted (config.redact_url). Standard library only (urllib), so
+fetching needs no extra dependency. Transient failures (5xx, 429, timeouts, refused or reset
+connections) are retried with capped exponential backoff; anything else (404, 403, a body that
+fails its check) fails at once as a permanent ServiceError.
 """
 
 from __future__ import annotations
