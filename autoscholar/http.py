@@ -77,7 +77,8 @@ def _with_retries(url: str, action: Callable[[Any], Any], timeout: float, retrie
             last = f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__
         if attempt < retries:
             _sleep(_delay(attempt, retry_after))
-    raise ServiceError(f"GET {redact_url(url)}: {last} (gave up after {retries + 1} attempts)", transient=True)
+    attempts = f"{retries + 1} attempt{'s' if retries else ''}"
+    raise ServiceError(f"GET {redact_url(url)}: {last} (gave up after {attempts})", transient=True)
 
 
 def _read_capped(response, limit: int, url: str) -> bytes:

@@ -173,3 +173,34 @@ def test_an_unreadable_response_is_not_cached(tmp_path):
         assert [r["id"] for r in again] == ["2005.14165"]
     finally:
         srv.shutdown()
+
+
+def test_a_failing_api_is_asked_once_and_named(tmp_path):
+    from autoscholar import http
+    from autoscholar.errors import ServiceError
+
+    agents = []
+
+    class Busy(BaseHTTPRequestHandler):
+        def do_GET(self):
+            agents.append(self.headers.get("User-Agent"))
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/api/query"
+        with pytest.raises(ServiceError) as info:
+            ArxivAPI(tmp_path, base_url=url, min_interval=0).by_id("2005.14165")
+    finally:
+        srv.shutdown()
+    message = str(info.value)
+    assert message.startswith("arXiv API request failed: ") and "HTTP 503" in message
+    assert "\n" not in message
+    assert agents == [http.USER_AGENT]  # one attempt (arXiv's 3 s rule), identified
+    assert list(tmp_path.iterdir()) == []  # nothing cached

@@ -10,12 +10,12 @@ import hashlib
 import re
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
 
+from autoscholar import http
 from autoscholar.arxiv.resolve import Resolution, judge, prepare, resolve, unresolved
 from autoscholar.arxiv.index import ArxivIndex
 from autoscholar.arxiv.normalize import (canonical_id, delatex, extract_arxiv_ids, normalize_title,
@@ -53,9 +53,9 @@ class ArxivAPI:
             if wait > 0:
                 self._sleep(wait)
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as resp:
-                body = resp.read()
-        except OSError as exc:
+            # No retries: the client's first backoff (1 s) would break arXiv's 3 s rule.
+            body = http.get_bytes(url, timeout=self.timeout, retries=0)
+        except ServiceError as exc:
             raise ServiceError(f"arXiv API request failed: {exc}") from exc
         finally:
             self._last = self._clock()
