@@ -29,6 +29,7 @@ from typing import Callable, Iterator
 import requests
 from grobid_client.grobid_client import GrobidClient, ServerUnavailableException
 
+from autoscholar import http
 from autoscholar.config import Settings, redact_url
 from autoscholar.errors import ParseError, ServiceError
 from autoscholar.parse.grobid.tei import read_tei
@@ -66,9 +67,9 @@ def connect(settings: Settings) -> GrobidClient:
 def server_pool_size(client: GrobidClient) -> int | None:
     """Engines in the server's pool, from /api/health (newer Grobid); None if it does not say."""
     try:
-        payload = requests.get(client.get_server_url("health"), timeout=5).json()
+        payload = http.get_json(client.get_server_url("health"), timeout=5, retries=0)
         size = payload.get("pool", {}).get("maxActive")
-    except (requests.RequestException, ValueError, AttributeError):
+    except (ServiceError, AttributeError):  # older Grobid has no /api/health: 404
         return None
     return size if isinstance(size, int) and size > 0 else None
 
