@@ -11,8 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .parse import BACKENDS
 from .parse.lexicon import DEFAULT_SECTIONS
+from .sources import SOURCES
 
-VENUES = ("demo", "local", "iclr", "icml", "neurips", "acl", "cvpr")
+VENUES = tuple(SOURCES)
 PARSERS = tuple(BACKENDS)
 
 URL_FIELDS = ("venue_base_url", "grobid_url", "llm_base_url", "arxiv_api_url")

@@ -11,12 +11,12 @@ from .errors import InputError, ServiceError
 from .io import read_jsonl, sha256_file, write_atomic
 from .records import Paper, Reject
 from .runner import StageStats, key_of, run_stage
+from .sources import list_papers
+from .sources.common import ensure_pdf
 
 
 def listing(settings: Settings, run_dir: Path) -> list[Paper]:
     """The papers this run directory was made for: listed once, then read back."""
-    from .sources import list_papers
-
     path = run_dir / "listing.jsonl"
     origin = run_dir / "listing.source.json"
     wanted = {"venue": settings.venue, "year": settings.year,
@@ -36,8 +36,6 @@ def listing(settings: Settings, run_dir: Path) -> list[Paper]:
 
 
 def fetch(settings: Settings, run_dir: Path) -> StageStats:
-    from .sources import download_pdf
-
     papers = listing(settings, run_dir)
     if settings.limit is not None:
         papers = papers[: settings.limit]
@@ -45,14 +43,7 @@ def fetch(settings: Settings, run_dir: Path) -> StageStats:
     def work(items: list[tuple[str, Paper]]) -> Iterator[tuple[str, list | Reject]]:
         for key, paper in items:
             try:
-                if paper.pdf_path:
-                    path = Path(paper.pdf_path)
-                    if not path.is_absolute():
-                        path = run_dir / path
-                    if not path.exists():
-                        raise InputError(f"PDF not found: {path}")
-                else:
-                    path = download_pdf(paper, run_dir / "pdfs", settings)
+                path = ensure_pdf(paper, run_dir / "pdfs", base=run_dir)
             except (ServiceError, InputError) as exc:
                 yield key, Reject(stage="fetch", key=key, reason="download-failed",
                                   detail=str(exc), transient=getattr(exc, "transient", False))

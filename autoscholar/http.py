@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
 import socket
 import tempfile
 import time
@@ -141,23 +140,3 @@ def download(url: str, dest: Path, *, check: Callable[[bytes], str | None] | Non
             tmp.unlink(missing_ok=True)
 
     return _with_retries(url, save, timeout, retries)
-
-
-_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.I)
-
-
-def parse_html(data: bytes):
-    """An lxml.html tree; the page's declared charset, else UTF-8 (not lxml's latin-1 guess)."""
-    import codecs
-
-    import lxml.html
-
-    match = _CHARSET.search(data[:4096])
-    encoding = "utf-8"
-    if match:
-        try:
-            encoding = codecs.lookup(match.group(1).decode("ascii")).name
-        except LookupError:
-            pass
-    parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True)
-    return lxml.html.fromstring(data, parser=parser)

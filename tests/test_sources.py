@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import re
 import socket
@@ -12,11 +13,11 @@ import pymupdf
 import pytest
 
 from autoscholar import sources
-from autoscholar.config import Settings
+from autoscholar.config import VENUES, Settings
 from autoscholar.errors import InputError, ServiceError
 from autoscholar.records import Paper
 from autoscholar import http
-from autoscholar.sources import acl, openreview
+from autoscholar.sources import acl, common, local, openreview
 from venue_server import HOSTILE_ID, VenueServer
 
 SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -53,20 +54,20 @@ def settings_for(venue: str, year: int | None, base: str, tmp_path: Path) -> Set
 @pytest.mark.parametrize("raw", ["../../etc/passwd", "..", ".hidden", "-rf", "a/b\\c", "x\x00y\ny",
                                  "über paper", "/abs/path", "a" * 500, "", "CON:1?2*3"])
 def test_sanitize_id_is_file_name_safe(raw):
-    out = sources.sanitize_id(raw)
+    out = common.sanitize_id(raw)
     assert SAFE.match(out), out
-    assert ".." not in out and "/" not in out and len(out) <= sources.MAX_ID_LEN
-    assert sources.sanitize_id(raw) == out  # stable
+    assert ".." not in out and "/" not in out and len(out) <= common.MAX_ID_LEN
+    assert common.sanitize_id(raw) == out  # stable
 
 
 def test_sanitize_id_keeps_clean_ids_and_separates_collisions():
-    assert sources.sanitize_id("2020.acl-main.1") == "2020.acl-main.1"
-    assert sources.sanitize_id("KS8mIvetg2") == "KS8mIvetg2"
-    assert sources.sanitize_id("a/b") != sources.sanitize_id("a?b")  # both become "a_b" + hash
-    hostile = sources.sanitize_id(HOSTILE_ID)
+    assert common.sanitize_id("2020.acl-main.1") == "2020.acl-main.1"
+    assert common.sanitize_id("KS8mIvetg2") == "KS8mIvetg2"
+    assert common.sanitize_id("a/b") != common.sanitize_id("a?b")  # both become "a_b" + hash
+    hostile = common.sanitize_id(HOSTILE_ID)
     assert hostile.startswith("etc_passwd-") and len(hostile) == len("etc_passwd-") + 8
-    long = sources.sanitize_id("x" * 300)
-    assert long != sources.sanitize_id("x" * 301)
+    long = common.sanitize_id("x" * 300)
+    assert long != common.sanitize_id("x" * 301)
 
 
 # ------------------------------------------------------------------ HTTP helper and downloads
@@ -76,10 +77,9 @@ def paper_at(url: str, paper_id: str = "p1") -> Paper:
     return Paper(paper_id=paper_id, venue="iclr", year=2024, pdf_url=url)
 
 
-def test_download_pdf_retries_a_500_then_succeeds(bare_server, sleeps, tmp_path):
+def test_ensure_pdf_retries_a_500_then_succeeds(bare_server, sleeps, tmp_path):
     bare_server.fail_once.add("/pdf/flaky.pdf")
-    settings = Settings(venue="iclr", year=2024)
-    path = sources.download_pdf(paper_at(f"{bare_server.url}/pdf/flaky.pdf"), tmp_path, settings)
+    path = common.ensure_pdf(paper_at(f"{bare_server.url}/pdf/flaky.pdf"), tmp_path)
     assert path == tmp_path / "p1.pdf"
     assert path.read_bytes().startswith(b"%PDF-")
     assert bare_server.hits["/pdf/flaky.pdf"] == 2
@@ -88,25 +88,23 @@ def test_download_pdf_retries_a_500_then_succeeds(bare_server, sleeps, tmp_path)
         assert "Paper flaky" in doc[0].get_text()
 
 
-def test_download_pdf_is_resumable(bare_server, tmp_path):
-    settings = Settings(venue="iclr", year=2024)
+def test_ensure_pdf_is_resumable(bare_server, tmp_path):
     paper = paper_at(f"{bare_server.url}/pdf/once.pdf")
-    first = sources.download_pdf(paper, tmp_path, settings)
-    again = sources.download_pdf(paper, tmp_path, settings)
+    first = common.ensure_pdf(paper, tmp_path)
+    again = common.ensure_pdf(paper, tmp_path)
     assert first == again and bare_server.hits["/pdf/once.pdf"] == 1
     first.write_bytes(b"<html>half a download from an older tool</html>")
     (tmp_path / ".p1.pdf.abc123.part").write_bytes(b"%PDF-1.7 cut short by a SIGKILL")
-    sources.download_pdf(paper, tmp_path, settings)  # a bad leftover is replaced
+    common.ensure_pdf(paper, tmp_path)  # a bad leftover is replaced
     assert bare_server.hits["/pdf/once.pdf"] == 2 and first.read_bytes().startswith(b"%PDF-")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p1.pdf"]  # no temp files left
 
 
 @pytest.mark.parametrize("name, words", [("missing", "HTTP 404"), ("html", "not a PDF"),
                                          ("truncated", "empty body")])
-def test_download_pdf_permanent_errors_leave_nothing(bare_server, sleeps, tmp_path, name, words):
-    settings = Settings(venue="iclr", year=2024)
+def test_ensure_pdf_permanent_errors_leave_nothing(bare_server, sleeps, tmp_path, name, words):
     with pytest.raises(ServiceError) as info:
-        sources.download_pdf(paper_at(f"{bare_server.url}/pdf/{name}.pdf"), tmp_path, settings)
+        common.ensure_pdf(paper_at(f"{bare_server.url}/pdf/{name}.pdf"), tmp_path)
     assert not info.value.transient and words in str(info.value)
     assert str(info.value).startswith("p1: ") and "\n" not in str(info.value)
     assert list(tmp_path.iterdir()) == [] and sleeps == []  # no retry, no temp file
@@ -141,7 +139,7 @@ def test_connection_refused_is_transient(sleeps):
 
 def test_non_http_urls_are_refused(tmp_path):
     with pytest.raises(ServiceError) as info:
-        sources.download_pdf(paper_at("file:///etc/passwd"), tmp_path, Settings())
+        common.ensure_pdf(paper_at("file:///etc/passwd"), tmp_path)
     assert not info.value.transient
 
 
@@ -168,7 +166,7 @@ def test_openreview_v2_lists_accepted_papers_with_pagination(server, shared_data
     hostile = next(p for p in papers if p.title == "A Hostile Identifier")
     assert SAFE.match(hostile.paper_id) and ".." not in hostile.paper_id
     assert all(SAFE.match(p.paper_id) for p in papers)
-    path = sources.download_pdf(hostile, tmp_path / "pdfs", Settings())
+    path = common.ensure_pdf(hostile, tmp_path / "pdfs")
     assert path.parent == tmp_path / "pdfs" and path.read_bytes().startswith(b"%PDF-")
 
 
@@ -201,7 +199,7 @@ def test_pmlr_volume_page(server, shared_data, tmp_path):
     assert first.pdf_url == f"{server.url}/v202/aamand23a/aamand23a.pdf"  # not the -supp.pdf
     assert first.published == dt.date(2023, 7, 3)
     assert sum(p.authors == listing[u]["authors"] for u, p in zip(listing, papers)) == 1828
-    assert sources.download_pdf(first, tmp_path, Settings()).read_bytes().startswith(b"%PDF-")
+    assert common.ensure_pdf(first, tmp_path).read_bytes().startswith(b"%PDF-")
 
 
 def test_pmlr_unknown_year_is_a_clear_error(tmp_path):
@@ -220,7 +218,7 @@ def test_neurips_real_2019_listing(server, tmp_path):
     assert vilbert.pdf_url == (f"{server.url}/paper/8297-vilbert-pretraining-task-agnostic-"
                                "visiolinguistic-representations-for-vision-and-language-tasks.pdf")
     assert vilbert.paper_id == "neurips2019-8297" and vilbert.published == dt.date(2019, 12, 8)
-    assert sources.download_pdf(vilbert, tmp_path, Settings()).stat().st_size > 0
+    assert common.ensure_pdf(vilbert, tmp_path).stat().st_size > 0
 
 
 def test_neurips_hash_listing_with_tracks(bare_server, tmp_path):
@@ -312,7 +310,7 @@ def test_cvf_day_pages_when_day_all_is_empty(bare_server, tmp_path):
     assert papers[0].pdf_url == (f"{bare_server.url}/content_CVPR_2020/papers/"
                                  "He_Momentum_Contrast_CVPR_2020_paper.pdf")
     assert papers[0].paper_id == "cvpr2020-He_Momentum_Contrast"
-    assert sources.download_pdf(papers[0], tmp_path, Settings()).read_bytes()[:5] == b"%PDF-"
+    assert common.ensure_pdf(papers[0], tmp_path).read_bytes()[:5] == b"%PDF-"
 
 
 # ------------------------------------------------------------------ local folders
@@ -343,7 +341,7 @@ def test_local_folder(tmp_path):
     (folder / "c-broken.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
     (folder / "notes.txt").write_text("not a pdf")
     papers = sources.list_papers(Settings(venue="local", pdf_dir=folder, year=2024))
-    assert [p.paper_id for p in papers] == [sources.sanitize_id("a font"), "b-meta", "c-broken",
+    assert [p.paper_id for p in papers] == [common.sanitize_id("a font"), "b-meta", "c-broken",
                                             "d-arxiv"]
     a, b, c, d = papers
     assert a.title == "Largest Font Title Second line of the title" and a.published is None
@@ -355,8 +353,8 @@ def test_local_folder(tmp_path):
     assert d.published == dt.date(2020, 5, 3)
     assert all(p.venue == "local" and p.year == 2024 and Path(p.pdf_path).is_absolute()
                for p in papers)
-    # a local paper already has its file: download_pdf hands it back untouched
-    assert sources.download_pdf(b, tmp_path / "pdfs", Settings()) == folder / "b-meta.pdf"
+    # a local paper already has its file: ensure_pdf hands it back untouched
+    assert common.ensure_pdf(b, tmp_path / "pdfs") == folder / "b-meta.pdf"
 
 
 def test_local_title_in_small_capitals_is_whole(tmp_path):
@@ -369,7 +367,7 @@ def test_local_title_in_small_capitals_is_whole(tmp_path):
     writer.write_text(page)
     page.insert_text((72, 160), "Abstract. Body text in a smaller font.", fontsize=10)
     doc.save(tmp_path / "longeval.pdf")
-    assert sources.local.describe(tmp_path / "longeval.pdf")[0] == \
+    assert local.describe(tmp_path / "longeval.pdf")[0] == \
         "LONGEVAL: Guidelines for Evaluation"
 
 
@@ -388,6 +386,37 @@ def test_local_folder_errors(tmp_path, make, message):
 # ------------------------------------------------------------------ dispatch
 
 
+def test_every_registered_source_lists_papers():
+    assert VENUES == tuple(sources.SOURCES)
+    for name, source in sources.SOURCES.items():
+        module = importlib.import_module(source.module)
+        assert callable(module.list_papers), name
+    assert [v for v, s in sources.SOURCES.items() if not s.needs_year] == ["demo", "local"]
+
+
+def test_an_unknown_venue_is_named(tmp_path):
+    with pytest.raises(InputError, match="unknown venue 'arxiv'"):
+        sources.list_papers(Settings(venue="arxiv", year=2024, run_dir=tmp_path))
+
+
+def test_ensure_pdf_reads_a_relative_file_from_the_run_directory(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "x.pdf").write_bytes(b"%PDF-1.7")
+    paper = Paper(paper_id="x", venue="local", pdf_path="in/x.pdf")
+    assert common.ensure_pdf(paper, tmp_path / "pdfs", base=tmp_path) == tmp_path / "in" / "x.pdf"
+    with pytest.raises(InputError, match="PDF not found"):
+        common.ensure_pdf(paper.model_copy(update={"pdf_path": "in/y.pdf"}), tmp_path, base=tmp_path)
+    with pytest.raises(ServiceError, match="x: no PDF URL or file") as info:
+        common.ensure_pdf(Paper(paper_id="x", venue="iclr"), tmp_path)
+    assert not info.value.transient
+
+
+@pytest.mark.parametrize("raw, trim, out", [("  A\xa0 B\n C ", "", "A B C"), ("Kaiming He,", ",", "Kaiming He"),
+                                            (" , He ,", ",", "He"), ("He,", "", "He,")])
+def test_clean_text(raw, trim, out):
+    assert common.clean_text(raw, trim) == out
+
+
 def test_venue_sources_need_a_year(tmp_path):
     with pytest.raises(InputError, match="--year is required"):
         sources.list_papers(Settings(venue="acl", run_dir=tmp_path))
@@ -399,9 +428,6 @@ def test_an_empty_listing_is_an_error(bare_server, tmp_path):
 
 
 def test_demo_dispatch(tmp_path):
-    demo = pytest.importorskip("autoscholar.sources.demo")
-    if not hasattr(demo, "write_demo_corpus"):
-        pytest.skip("demo corpus not written yet")
     papers = sources.list_papers(Settings(venue="demo", run_dir=tmp_path / "run"))
     assert papers and all(p.venue == "demo" for p in papers)
     assert list((tmp_path / "run" / "pdfs").glob("*.pdf"))

@@ -1,7 +1,9 @@
-"""fetch: list a venue's accepted papers (metadata) and download their PDFs.
+"""fetch: list a venue's accepted papers (metadata); common.ensure_pdf then brings each PDF.
 
-One small module per source; this file dispatches on Settings.venue and holds what they share:
-file-name-safe ids and the PDF download.
+SOURCES maps a --venue name to the module that lists its papers: a module with
+``list_papers(settings) -> list[Paper]``. Adding a venue is one new module and one line here.
+Modules are named, not imported, so config and the CLI can list the venues without loading
+lxml or PyMuPDF (and without an import cycle: the modules read Settings).
 
 | venue   | module     | listing                                         | which papers count |
 |---------|------------|-------------------------------------------------|--------------------|
@@ -16,108 +18,44 @@ file-name-safe ids and the PDF download.
 
 from __future__ import annotations
 
-import hashlib
-import re
-from pathlib import Path
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from autoscholar.config import Settings
 from autoscholar.errors import InputError, ServiceError
-from autoscholar.records import Paper
+from autoscholar.sources.common import dedupe
 
-MAX_ID_LEN = 100
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def sanitize_id(raw: str) -> str:
-    """A stable, file-name-safe id: [A-Za-z0-9._-] only, no "..", no leading dot or dash.
-
-    When anything had to change (or the id was too long) a short hash of the raw string is
-    appended, so distinct raw ids stay distinct and the same raw id always maps the same way.
-    """
-    safe = _UNSAFE.sub("_", raw)
-    safe = re.sub(r"\.{2,}", ".", safe)
-    safe = re.sub(r"_{2,}", "_", safe)
-    safe = safe.lstrip("._-")
-    changed = safe != raw
-    if len(safe) > MAX_ID_LEN - 9:
-        safe, changed = safe[: MAX_ID_LEN - 9].rstrip("._-"), True
-    if not safe:
-        safe, changed = "paper", True
-    if changed:
-        safe = f"{safe}-{hashlib.sha1(raw.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
-    return safe
+if TYPE_CHECKING:
+    from autoscholar.config import Settings
+    from autoscholar.records import Paper
 
 
-def make_id(venue: str, year: int | None, native: str) -> str:
-    """paper_id for a venue paper: "<venue><year>-<the venue's own id>", sanitised."""
-    return sanitize_id(f"{venue}{year or ''}-{native}")
+@dataclass(frozen=True)
+class Source:
+    module: str  # has list_papers(settings) -> list[Paper]
+    needs_year: bool = True  # a venue's listing is per year; the demo and a folder are not
 
 
-def dedupe(papers: list[Paper]) -> list[Paper]:
-    """Drop repeated paper_ids (a listing can name a paper twice), keeping the first."""
-    seen: set[str] = set()
-    out = []
-    for paper in papers:
-        if paper.paper_id not in seen:
-            seen.add(paper.paper_id)
-            out.append(paper)
-    return out
+SOURCES: dict[str, Source] = {
+    "demo": Source("autoscholar.sources.demo", needs_year=False),
+    "local": Source("autoscholar.sources.local", needs_year=False),
+    "iclr": Source("autoscholar.sources.openreview"),
+    "icml": Source("autoscholar.sources.pmlr"),
+    "neurips": Source("autoscholar.sources.neurips"),
+    "acl": Source("autoscholar.sources.acl"),
+    "cvpr": Source("autoscholar.sources.cvf"),
+}
 
 
 def list_papers(settings: Settings) -> list[Paper]:
-    """The papers a run starts from: metadata only (PDFs come later via download_pdf)."""
+    """The papers a run starts from: metadata only (PDFs come later via common.ensure_pdf)."""
     venue = settings.venue
-    if venue == "demo":
-        from autoscholar.sources.demo import write_demo_corpus
-
-        return write_demo_corpus(settings.resolved_run_dir() / "pdfs")
-    if venue == "local":
-        from autoscholar.sources import local
-
-        return local.list_papers(settings)
-    if settings.year is None:
-        raise InputError(f"--year is required for --venue {venue}")
-    if venue == "iclr":
-        from autoscholar.sources import openreview as module
-    elif venue == "icml":
-        from autoscholar.sources import pmlr as module
-    elif venue == "neurips":
-        from autoscholar.sources import neurips as module
-    elif venue == "acl":
-        from autoscholar.sources import acl as module
-    elif venue == "cvpr":
-        from autoscholar.sources import cvf as module
-    else:
+    source = SOURCES.get(venue)
+    if source is None:
         raise InputError(f"unknown venue {venue!r}")
-    papers = dedupe(module.list_papers(settings))
+    if source.needs_year and settings.year is None:
+        raise InputError(f"--year is required for --venue {venue}")
+    papers = dedupe(importlib.import_module(source.module).list_papers(settings))
     if not papers:
         raise ServiceError(f"no accepted papers found for {venue} {settings.year}", transient=False)
     return papers
-
-
-def pdf_problem(head: bytes) -> str | None:
-    """None when the bytes start a PDF (the header may follow up to 1 KiB of junk)."""
-    if b"%PDF-" in head[:1024]:
-        return None
-    if not head.strip():
-        return "not a PDF (empty body)"
-    return f"not a PDF (starts with {head[:20].decode('latin-1').strip()!r})"
-
-
-def download_pdf(paper: Paper, pdf_dir: Path, settings: Settings) -> Path:
-    """pdf_dir/<sanitised paper_id>.pdf, downloaded once (a present, valid file is kept)."""
-    if not paper.pdf_url:
-        if paper.pdf_path and Path(paper.pdf_path).is_file():
-            return Path(paper.pdf_path)  # local and demo papers already have their file
-        raise ServiceError(f"{paper.paper_id}: no PDF URL or file", transient=False)
-    dest = Path(pdf_dir) / f"{sanitize_id(paper.paper_id)}.pdf"
-    if dest.is_file():
-        with dest.open("rb") as handle:
-            if pdf_problem(handle.read(1024)) is None:
-                return dest
-    from autoscholar import http
-
-    try:
-        return http.download(paper.pdf_url, dest, check=pdf_problem)
-    except ServiceError as exc:
-        raise ServiceError(f"{paper.paper_id}: {exc}", transient=exc.transient) from None

@@ -18,11 +18,11 @@ import re
 
 from lxml import etree
 
+from autoscholar import http
 from autoscholar.config import Settings
 from autoscholar.errors import ServiceError
 from autoscholar.records import Paper
-from autoscholar import http
-from autoscholar.sources import make_id
+from autoscholar.sources.common import clean_text, venue_paper
 
 XML_ROOT = "https://raw.githubusercontent.com/acl-org/acl-anthology/master"  # + /data/xml/..
 PDF_ROOT = "https://aclanthology.org"  # + /<url>.pdf
@@ -43,7 +43,7 @@ def collection_id(year: int) -> str:
 
 def _text(element) -> str:
     """Flatten mixed content such as <fixed-case>BERT</fixed-case> or <tex-math>."""
-    return " ".join("".join(element.itertext()).split()) if element is not None else ""
+    return clean_text("".join(element.itertext())) if element is not None else ""
 
 
 def is_main_volume(volume) -> bool:
@@ -85,10 +85,8 @@ def parse_collection(xml: bytes, year: int, pdf_root: str = PDF_ROOT,
             title = _text(paper.find("title"))
             if not url or not title or "://" in url:
                 continue  # removed papers have no url; external urls are not Anthology PDFs
-            papers.append(Paper(
-                paper_id=make_id("acl", year, url),
-                venue="acl",
-                year=year,
+            papers.append(venue_paper(
+                "acl", year, url,
                 title=title,
                 authors=[a for a in map(_author, paper.findall("author")) if a],
                 pdf_url=f"{pdf_root}/{url}.pdf",

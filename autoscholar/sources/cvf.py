@@ -14,10 +14,10 @@ import datetime as dt
 import urllib.parse
 
 
+from autoscholar import http
 from autoscholar.config import Settings
 from autoscholar.records import Paper
-from autoscholar import http
-from autoscholar.sources import make_id
+from autoscholar.sources.common import clean_text, parse_html, venue_paper
 
 ROOT = "https://openaccess.thecvf.com"
 
@@ -27,10 +27,6 @@ CONFERENCE_DATES = {
     2023: dt.date(2023, 6, 18), 2024: dt.date(2024, 6, 17), 2025: dt.date(2025, 6, 11),
 }
 MAX_DAY_PAGES = 20
-
-
-def _clean(text: str) -> str:
-    return " ".join(text.replace("\xa0", " ").split()).strip(" ,")
 
 
 def _next_dd(element):
@@ -43,14 +39,14 @@ def _next_dd(element):
 
 
 def parse_listing(html: bytes, page_url: str, year: int) -> list[Paper]:
-    tree = http.parse_html(html)
+    tree = parse_html(html)
     papers = []
     titles = '//dt[contains(concat(" ", normalize-space(@class), " "), " ptitle ")]'
     for dt_el in tree.xpath(titles):
         link = next(iter(dt_el.xpath(".//a[@href]")), None)
         if link is None:
             continue
-        title = _clean(link.text_content())
+        title = clean_text(link.text_content(), trim=",")
         html_url = urllib.parse.urljoin(page_url, link.get("href").strip())
         stem = urllib.parse.urlsplit(html_url).path.rsplit("/", 1)[-1].removesuffix(".html")
         authors_dd = _next_dd(dt_el)
@@ -58,22 +54,20 @@ def parse_listing(html: bytes, page_url: str, year: int) -> list[Paper]:
         authors = []
         if authors_dd is not None:
             anchors = authors_dd.xpath(".//form//a") or authors_dd.xpath(".//a")
-            authors = [a for a in (_clean(x.text_content()) for x in anchors) if a]
+            authors = [a for a in (clean_text(x.text_content(), trim=",") for x in anchors) if a]
         pdf_url = None
         for dd in (links_dd, authors_dd):
             for a in dd.xpath(".//a[@href]") if dd is not None else []:
                 href = a.get("href").strip()
-                if _clean(a.text_content()).lower() == "pdf" or href.endswith("_paper.pdf"):
+                if clean_text(a.text_content(), trim=",").lower() == "pdf" or href.endswith("_paper.pdf"):
                     pdf_url = urllib.parse.urljoin(page_url, href)
                     break
             if pdf_url:
                 break
         if not title or not stem:
             continue
-        papers.append(Paper(
-            paper_id=make_id("cvpr", year, stem.removesuffix(f"_CVPR_{year}_paper")),
-            venue="cvpr",
-            year=year,
+        papers.append(venue_paper(
+            "cvpr", year, stem.removesuffix(f"_CVPR_{year}_paper"),
             title=title,
             authors=authors,
             pdf_url=pdf_url,
@@ -84,7 +78,7 @@ def parse_listing(html: bytes, page_url: str, year: int) -> list[Paper]:
 
 
 def _day_links(html: bytes, page_url: str) -> list[str]:
-    tree = http.parse_html(html)
+    tree = parse_html(html)
     links = []
     for href in tree.xpath("//a/@href"):
         url = urllib.parse.urljoin(page_url, href.strip())

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pymupdf
 
+from autoscholar.config import Settings
 from autoscholar.records import Paper
 from autoscholar.resources import resource
 from autoscholar.io import write_atomic
@@ -27,6 +28,11 @@ CALLOUT = re.compile(r"\{([ct]):([^}]*)\}")
 
 def demo_gold_path() -> Path:
     return resource("data", "demo_gold.json")
+
+
+def list_papers(settings: Settings) -> list[Paper]:
+    """The demo's papers, written as PDFs into the run directory's pdfs/ folder."""
+    return write_demo_corpus(settings.resolved_run_dir() / "pdfs")
 
 
 def write_demo_corpus(out_dir: Path) -> list[Paper]:

@@ -18,13 +18,13 @@ from pathlib import Path
 from autoscholar.config import Settings
 from autoscholar.errors import InputError
 from autoscholar.records import Paper
-from autoscholar.sources import sanitize_id
+from autoscholar.sources.common import clean_text, sanitize_id
 
 _BAD_TITLE = re.compile(r"(^untitled$|^microsoft word|\.(docx?|tex|dvi|pdf|ps)$|^title$)", re.I)
 
 
 def _meta_title(doc) -> str:
-    title = " ".join((doc.metadata or {}).get("title", "").split())
+    title = clean_text((doc.metadata or {}).get("title", ""))
     return "" if not title or len(title) < 4 or _BAD_TITLE.search(title) else title
 
 
@@ -58,7 +58,7 @@ def _largest_font_title(doc) -> str:
         return ""
     largest = max(size for size, _, _ in lines)
     words = [text for size, _, text in sorted(lines, key=lambda ln: ln[1]) if size == largest]
-    title = " ".join(" ".join(words).split())
+    title = clean_text(" ".join(words))
     return title[:300] if len(title) >= 4 else ""
 
 
@@ -68,11 +68,11 @@ _STAMP = re.compile(r"arXiv:\s*\S+\s+\[[^\]]{1,30}\]\s+(\d{1,2}\s+[A-Z][a-z]{2}\
 def _stamp_date(doc) -> dt.date | None:
     if doc.page_count == 0:
         return None
-    match = _STAMP.search(" ".join(doc[0].get_text().split()))
+    match = _STAMP.search(clean_text(doc[0].get_text()))
     if not match:
         return None
     try:
-        return dt.datetime.strptime(" ".join(match.group(1).split()), "%d %b %Y").date()
+        return dt.datetime.strptime(clean_text(match.group(1)), "%d %b %Y").date()
     except ValueError:
         return None
 

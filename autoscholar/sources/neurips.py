@@ -18,10 +18,10 @@ import re
 import urllib.parse
 
 
+from autoscholar import http
 from autoscholar.config import Settings
 from autoscholar.records import Paper
-from autoscholar import http
-from autoscholar.sources import make_id
+from autoscholar.sources.common import clean_text, parse_html, venue_paper
 
 ROOT = "https://papers.nips.cc"
 
@@ -36,12 +36,8 @@ _HASH_LINK = re.compile(
 _OLD_LINK = re.compile(r"^/paper/(\d+)-[^/?#]+$")
 
 
-def _clean(text: str) -> str:
-    return " ".join(text.replace("\xa0", " ").split())
-
-
 def parse_listing(html: bytes, page_url: str, year: int) -> list[Paper]:
-    tree = http.parse_html(html)
+    tree = parse_html(html)
     papers = []
     for item in tree.iter("li"):
         links = item.xpath(".//a[@href]")  # nested in a <div> on newer pages
@@ -63,15 +59,13 @@ def parse_listing(html: bytes, page_url: str, year: int) -> list[Paper]:
             names = [a.text_content() for a in item.xpath('.//a[contains(@class, "author")]')]
         else:
             continue
-        title = _clean(links[0].text_content())
+        title = clean_text(links[0].text_content())
         if not title:
             continue
-        papers.append(Paper(
-            paper_id=make_id("neurips", year, native),
-            venue="neurips",
-            year=year,
+        papers.append(venue_paper(
+            "neurips", year, native,
             title=title,
-            authors=[a for a in map(_clean, names) if a],
+            authors=[a for a in map(clean_text, names) if a],
             pdf_url=site + pdf_path,
             published=CONFERENCE_DATES.get(year),
             source="neurips-proceedings",

@@ -16,11 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from autoscholar import http
 from autoscholar.config import Settings
 from autoscholar.errors import ServiceError
 from autoscholar.records import Paper
-from autoscholar import http
-from autoscholar.sources import make_id
+from autoscholar.sources.common import clean_text, venue_paper
 
 API_V2 = "https://api2.openreview.net"
 API_V1 = "https://api.openreview.net"
@@ -75,11 +75,9 @@ def _to_paper(note: dict, year: int, site: str) -> Paper | None:
     pdf_url = None
     if isinstance(pdf, str) and pdf:
         pdf_url = pdf if pdf.startswith(("http://", "https://")) else site + "/" + pdf.lstrip("/")
-    return Paper(
-        paper_id=make_id("iclr", year, str(native)),
-        venue="iclr",
-        year=year,
-        title=" ".join(title.split()),
+    return venue_paper(
+        "iclr", year, str(native),
+        title=clean_text(title),
         authors=[str(a).strip() for a in authors if isinstance(a, str) and a.strip()],
         pdf_url=pdf_url,
         published=_date(note),

@@ -16,11 +16,11 @@ import re
 import urllib.parse
 
 
+from autoscholar import http
 from autoscholar.config import Settings
 from autoscholar.errors import InputError
 from autoscholar.records import Paper
-from autoscholar import http
-from autoscholar.sources import make_id
+from autoscholar.sources.common import clean_text, parse_html, venue_paper
 
 ROOT = "https://proceedings.mlr.press"
 
@@ -35,12 +35,8 @@ _PUBLISHED = re.compile(r"Published as Volume \d+ by the Proceedings of Machine 
                         r"Research on (\d{1,2}) ([A-Za-z]+) (\d{4})")
 
 
-def _clean(text: str) -> str:
-    return " ".join(text.replace("\xa0", " ").split())
-
-
 def _published(tree, year: int) -> dt.date | None:
-    match = _PUBLISHED.search(_clean(tree.text_content()))
+    match = _PUBLISHED.search(clean_text(tree.text_content()))
     if match:
         try:
             return dt.datetime.strptime(" ".join(match.groups()), "%d %B %Y").date()
@@ -50,15 +46,15 @@ def _published(tree, year: int) -> dt.date | None:
 
 
 def parse_volume(html: bytes, page_url: str, year: int) -> list[Paper]:
-    tree = http.parse_html(html)
+    tree = parse_html(html)
     published = _published(tree, year)
     papers = []
     for div in tree.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " paper ")]'):
-        title = _clean("".join(t.text_content() for t in div.xpath('.//p[@class="title"]')))
+        title = clean_text("".join(t.text_content() for t in div.xpath('.//p[@class="title"]')))
         authors_text = "".join(a.text_content() for a in div.xpath('.//span[@class="authors"]'))
         pdf_url = abs_url = None
         for link in div.xpath(".//p[@class='links']//a[@href]"):
-            href, label = link.get("href").strip(), _clean(link.text_content()).lower()
+            href, label = link.get("href").strip(), clean_text(link.text_content()).lower()
             if href.endswith(".pdf") and "supp" not in label and not pdf_url:
                 pdf_url = urllib.parse.urljoin(page_url, href)
             elif label == "abs" and not abs_url:
@@ -67,12 +63,10 @@ def parse_volume(html: bytes, page_url: str, year: int) -> list[Paper]:
         native = native.removesuffix(".pdf")
         if not title or not native:
             continue
-        papers.append(Paper(
-            paper_id=make_id("icml", year, native),
-            venue="icml",
-            year=year,
+        papers.append(venue_paper(
+            "icml", year, native,
             title=title,
-            authors=[a for a in (_clean(x) for x in authors_text.split(",")) if a],
+            authors=[a for a in (clean_text(x) for x in authors_text.split(",")) if a],
             pdf_url=pdf_url,
             published=published,
             source="pmlr",

@@ -1,0 +1,138 @@
+"""What the venue modules share: ids, listing clean-up, HTML pages and the one PDF fetch.
+
+Imports stay light (no lxml, no HTTP client at import time): config imports the sources
+package for its registry, and the HTTP client imports config.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+
+from autoscholar.errors import InputError, ServiceError
+from autoscholar.records import Paper
+
+MAX_ID_LEN = 100
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+# ------------------------------------------------------------------ ids
+
+
+def sanitize_id(raw: str) -> str:
+    """A stable, file-name-safe id: [A-Za-z0-9._-] only, no "..", no leading dot or dash.
+
+    When anything had to change (or the id was too long) a short hash of the raw string is
+    appended, so distinct raw ids stay distinct and the same raw id always maps the same way.
+    """
+    safe = _UNSAFE.sub("_", raw)
+    safe = re.sub(r"\.{2,}", ".", safe)
+    safe = re.sub(r"_{2,}", "_", safe)
+    safe = safe.lstrip("._-")
+    changed = safe != raw
+    if len(safe) > MAX_ID_LEN - 9:
+        safe, changed = safe[: MAX_ID_LEN - 9].rstrip("._-"), True
+    if not safe:
+        safe, changed = "paper", True
+    if changed:
+        safe = f"{safe}-{hashlib.sha1(raw.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+    return safe
+
+
+def make_id(venue: str, year: int | None, native: str) -> str:
+    """paper_id for a venue paper: "<venue><year>-<the venue's own id>", sanitised."""
+    return sanitize_id(f"{venue}{year or ''}-{native}")
+
+
+def venue_paper(venue: str, year: int, native: str, *, title: str, authors: list[str],
+                pdf_url: str | None, published: dt.date | None, source: str) -> Paper:
+    """A listed paper whose id, venue and year agree: paper_id is make_id(venue, year, native)."""
+    return Paper(paper_id=make_id(venue, year, native), venue=venue, year=year, title=title,
+                 authors=authors, pdf_url=pdf_url, published=published, source=source)
+
+
+# ------------------------------------------------------------------ listings
+
+
+def dedupe(papers: list[Paper]) -> list[Paper]:
+    """Drop repeated paper_ids (a listing can name a paper twice), keeping the first."""
+    seen: set[str] = set()
+    out = []
+    for paper in papers:
+        if paper.paper_id not in seen:
+            seen.add(paper.paper_id)
+            out.append(paper)
+    return out
+
+
+def clean_text(text: str, trim: str = "") -> str:
+    """Runs of whitespace (no-break spaces too: str.split sees them) as one space, ends cut.
+
+    trim: characters also cut from both ends, e.g. "," for CVF author links, which carry the
+    comma that separates them from the next name.
+    """
+    text = " ".join(text.split())
+    return text.strip(trim + " ") if trim else text
+
+
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.I)
+
+
+def parse_html(data: bytes):
+    """An lxml.html tree; the page's declared charset, else UTF-8 (not lxml's latin-1 guess)."""
+    import codecs
+
+    import lxml.html
+
+    match = _CHARSET.search(data[:4096])
+    encoding = "utf-8"
+    if match:
+        try:
+            encoding = codecs.lookup(match.group(1).decode("ascii")).name
+        except LookupError:
+            pass
+    parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True)
+    return lxml.html.fromstring(data, parser=parser)
+
+
+# ------------------------------------------------------------------ PDFs
+
+
+def pdf_problem(head: bytes) -> str | None:
+    """None when the bytes start a PDF (the header may follow up to 1 KiB of junk)."""
+    if b"%PDF-" in head[:1024]:
+        return None
+    if not head.strip():
+        return "not a PDF (empty body)"
+    return f"not a PDF (starts with {head[:20].decode('latin-1').strip()!r})"
+
+
+def ensure_pdf(paper: Paper, pdf_dir: Path, base: Path | None = None) -> Path:
+    """The paper's PDF on disk.
+
+    A paper with a file of its own (local, demo) keeps it: pdf_path, read from base (the run
+    directory) when relative. Else pdf_dir/<sanitised paper_id>.pdf, downloaded once: a
+    present, valid file is kept, a broken one is fetched again.
+    """
+    if paper.pdf_path:
+        path = Path(paper.pdf_path)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        if not path.exists():
+            raise InputError(f"PDF not found: {path}")
+        return path
+    if not paper.pdf_url:
+        raise ServiceError(f"{paper.paper_id}: no PDF URL or file", transient=False)
+    dest = Path(pdf_dir) / f"{sanitize_id(paper.paper_id)}.pdf"
+    if dest.is_file():
+        with dest.open("rb") as handle:
+            if pdf_problem(handle.read(1024)) is None:
+                return dest
+    from autoscholar import http
+
+    try:
+        return http.download(paper.pdf_url, dest, check=pdf_problem)
+    except ServiceError as exc:
+        raise ServiceError(f"{paper.paper_id}: {exc}", transient=exc.transient) from None
