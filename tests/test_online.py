@@ -29,12 +29,22 @@ def entry_xml(ident):
     return ENTRY.format(id=ident, date=date, title=title, authors=names)
 
 
+BUSY = "0000.00000"  # asking for this id gets a 503
+
+
 class Handler(BaseHTTPRequestHandler):
     requests: list = []
+    agents: list = []
 
     def do_GET(self):
         q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
         Handler.requests.append(q)
+        Handler.agents.append(self.headers.get("User-Agent"))
+        if q.get("id_list") == [BUSY]:
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if "id_list" in q:
             ids = [i for i in q["id_list"][0].split(",") if i in REMOTE]
         else:
@@ -175,32 +185,16 @@ def test_an_unreadable_response_is_not_cached(tmp_path):
         srv.shutdown()
 
 
-def test_a_failing_api_is_asked_once_and_named(tmp_path):
+def test_a_failing_api_is_asked_once_and_named(server, tmp_path):
     from autoscholar import http
     from autoscholar.errors import ServiceError
 
-    agents = []
-
-    class Busy(BaseHTTPRequestHandler):
-        def do_GET(self):
-            agents.append(self.headers.get("User-Agent"))
-            self.send_response(503)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Busy)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{srv.server_address[1]}/api/query"
-        with pytest.raises(ServiceError) as info:
-            ArxivAPI(tmp_path, base_url=url, min_interval=0).by_id("2005.14165")
-    finally:
-        srv.shutdown()
+    Handler.requests.clear()
+    with pytest.raises(ServiceError) as info:
+        ArxivAPI(tmp_path, base_url=server, min_interval=0).by_id(BUSY)
     message = str(info.value)
     assert message.startswith("arXiv API request failed: ") and "HTTP 503" in message
     assert "\n" not in message
-    assert agents == [http.USER_AGENT]  # one attempt (arXiv's 3 s rule), identified
+    assert len(Handler.requests) == 1  # no retry: arXiv's 3 s rule
+    assert Handler.agents[-1] == http.USER_AGENT
     assert list(tmp_path.iterdir()) == []  # nothing cached
