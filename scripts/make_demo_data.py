@@ -1,4 +1,4 @@
-"""Regenerate data/demo_arxiv.jsonl and data/demo_gold.json from autoscholar/sources/demo_text.py.
+"""Regenerate data/demo_arxiv.jsonl and data/demo_gold.json from autoscholar/sources/demo/corpus.py.
 
 Usage: python scripts/make_demo_data.py   (tests/test_demo.py checks the files are current)
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autoscholar.sources.demo_data import gold_text, index_lines
+from autoscholar.sources.demo.gold import gold_text, index_lines
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import subprocess
+import sys
 import re
 from pathlib import Path
 
@@ -13,24 +15,24 @@ import pytest
 from rapidfuzz import fuzz
 
 from autoscholar.records import AnswerProvenance, Example, PublishedSource
-from autoscholar.sources import demo_data
 from autoscholar.match import demo_index_path
-from autoscholar.sources.demo import demo_gold_path, render_pdf, write_demo_corpus
-from autoscholar.sources.demo_text import ARXIV, PAPERS, REFS
+from autoscholar.sources.demo import gold as demo_data
+from autoscholar.sources.demo import score as eval_demo
+from autoscholar.sources.demo import write_demo_corpus
+from autoscholar.sources.demo.corpus import ARXIV, PAPERS, REFS
+from autoscholar.sources.demo.gold import demo_gold_path
+from autoscholar.sources.demo.render import render_pdf
 
 REPO = Path(__file__).resolve().parents[1]
 KAGGLE_KEYS = ["id", "submitter", "authors", "title", "comments", "journal-ref", "doi", "report-no",
                "categories", "license", "abstract", "versions", "update_date", "authors_parsed"]
 
 
-def _load_eval():
-    spec = importlib.util.spec_from_file_location("eval_demo", REPO / "scripts" / "eval_demo.py")
+def _load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-eval_demo = _load_eval()
 
 
 @pytest.fixture(scope="module")
@@ -309,6 +311,13 @@ def test_context_without_the_sentence_loses_sentence_recall_only(tmp_path):
 def test_missing_dataset_is_one_clear_line(tmp_path, capsys):
     assert eval_demo.main([str(tmp_path)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_script_runs_the_packaged_scorer(tmp_path):
+    assert _load_script("eval_demo").score is eval_demo.score
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "eval_demo.py"), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr == f"eval_demo: no dataset folder in {tmp_path}\n"
 
 
 def test_render_is_pure():

@@ -4,7 +4,7 @@ Everything here is the project's own text, except the bibliographic facts about 
 papers (id, title, authors, date of the first version, primary category), which must stay
 true: the demo scores the pipeline against them.
 
-Markup in paragraph text (rendered by demo.py):
+Markup in paragraph text (CALLOUT below; rendered by render.py, read back by gold.py):
   {c:key1,key2}  a parenthetical callout: "[1, 2]" (numeric) or "(Smith et al., 2020; ...)"
   {t:key}        a textual callout: "[1]" (numeric) or "Smith et al. (2020)"
   ~              a hyphenation point inside a word, used when the word hits the line end
@@ -12,9 +12,13 @@ Markup in paragraph text (rendered by demo.py):
 
 from __future__ import annotations
 
+import re
+
+CALLOUT = re.compile(r"\{([ct]):([^}]*)\}")  # {c:keys} or {t:key}: (kind, comma-separated keys)
+
 # ------------------------------------------------------------------ arXiv facts
 # id -> (title as on arXiv, authors, first-version date, primary category).
-# The time of day of the first version is not a fact we assert (demo.py uses 12:00:00 GMT)
+# The time of day of the first version is not a fact we assert (gold.py uses 12:00:00 GMT)
 # except where noted in ARXIV_TIMES.
 ARXIV: dict[str, tuple[str, list[str], str, str]] = {
     # cited by the demo papers

@@ -1,4 +1,4 @@
-"""The demo's mini arXiv index (Kaggle snapshot lines) and its gold answers, built from demo_text.
+"""The demo's mini arXiv index (Kaggle snapshot lines) and its gold answers, built from corpus.py.
 
 scripts/make_demo_data.py writes them to data/demo_arxiv.jsonl and data/demo_gold.json; a test
 checks that the bundled files are what these functions produce.
@@ -10,10 +10,16 @@ import datetime as dt
 import json
 import re
 
-from autoscholar.parse.lexicon import SURNAME_PARTICLES as PARTICLES
-from autoscholar.sources.demo_text import ARXIV, ARXIV_TIMES, PAPERS, REFS
+from pathlib import Path
 
-CALLOUT = re.compile(r"\{([ct]):([^}]*)\}")
+from autoscholar.parse.lexicon import SURNAME_PARTICLES as PARTICLES
+from autoscholar.resources import resource
+from autoscholar.sources.demo.corpus import ARXIV, ARXIV_TIMES, CALLOUT, PAPERS, REFS
+
+
+def demo_gold_path() -> Path:
+    """The bundled gold (data/demo_gold.json, written by scripts/make_demo_data.py)."""
+    return resource("data", "demo_gold.json")
 
 
 # ------------------------------------------------------------------ mini arXiv index

@@ -1,4 +1,4 @@
-"""The offline demo corpus: four short papers laid out as PDFs by PyMuPDF from demo_text.
+"""The demo papers of corpus.py laid out as PDFs by PyMuPDF.
 
 The layout is done line by line here (not with insert_textbox) so that we control what a
 parser has to cope with: one- and two-column pages, running heads, page numbers, words
@@ -8,59 +8,15 @@ from run to run (fixed metadata dates, no random document id).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from pathlib import Path
 
 import pymupdf
 
-from autoscholar.config import Settings
-from autoscholar.records import Paper
-from autoscholar.resources import resource
-from autoscholar.io import write_atomic
-from autoscholar.sources.demo_text import PAPERS, REFS
+from autoscholar.sources.demo.corpus import CALLOUT, REFS
 
 PAGE_W, PAGE_H = 612.0, 792.0  # US Letter
 TOP, BOTTOM = 72.0, 722.0
 BODY, BOLD, ITALIC, HEAD = "tiro", "tibo", "tiit", "helv"
-CALLOUT = re.compile(r"\{([ct]):([^}]*)\}")
-
-
-def demo_gold_path() -> Path:
-    return resource("data", "demo_gold.json")
-
-
-def list_papers(settings: Settings) -> list[Paper]:
-    """The demo's papers, written as PDFs into the run directory's pdfs/ folder."""
-    return write_demo_corpus(settings.resolved_run_dir() / "pdfs")
-
-
-def write_demo_corpus(out_dir: Path) -> list[Paper]:
-    """Write demo-001.pdf ... into out_dir; Paper.pdf_path is the absolute path of each PDF."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    papers = []
-    for spec in PAPERS:
-        path = (out_dir / f"{spec['paper_id']}.pdf").resolve()
-        data = render_pdf(spec)
-        if not path.exists() or path.read_bytes() != data:
-            write_atomic(path, data)  # a crash never leaves half a PDF behind
-        papers.append(paper_record(spec, path))
-    return papers
-
-
-def paper_record(spec: dict, path: Path) -> Paper:
-    published = dt.date.fromisoformat(spec["published"])
-    return Paper(
-        paper_id=spec["paper_id"],
-        venue="demo",
-        year=published.year,
-        title=spec["title"],
-        authors=list(spec["authors"]),
-        pdf_path=str(path),
-        published=published,
-        source="demo",
-    )
 
 
 # ------------------------------------------------------------------ callouts

@@ -11,7 +11,8 @@ Reads RUN_DIR/dataset/{train,dev,test}.jsonl and data/demo_gold.json and reports
 - leakage: answers whose first arXiv version is newer than the source paper, and the drops the
   gold expects (non-arXiv references, newer-than-source preprints) that were not dropped.
 Exits 1 when (paper, id) precision < 1.0, a recall is below its threshold, or anything leaked.
-Importable: score(run_dir) -> dict.
+Importable: score(run_dir) -> dict. Lives beside the gold it scores against; the script is a
+thin wrapper around main().
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from autoscholar.match import demo_index_path
-from autoscholar.sources.demo import demo_gold_path
+from autoscholar.sources.demo.gold import demo_gold_path
 
 GOLD = demo_gold_path()
 INDEX = demo_index_path()
@@ -252,6 +253,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAIL: {problem}", file=sys.stderr)
     return 1 if problems else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
