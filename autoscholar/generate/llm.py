@@ -15,17 +15,20 @@ from ..errors import ServiceError
 from ..io import write_atomic
 
 
-def request_body(messages: list[dict], settings: Settings, schema: dict | None) -> dict:
+def request_body(messages: list[dict], settings: Settings, schema: dict | None,
+                 mode: str = "json_schema") -> dict:
     body: dict = {
         "model": settings.llm,
         "messages": messages,
         "temperature": settings.llm_temperature,
     }
-    if schema is not None:
+    if schema is not None and mode == "json_schema":
         body["response_format"] = {
             "type": "json_schema",
             "json_schema": {"name": "queries", "schema": schema, "strict": True},
         }
+    elif schema is not None and mode == "json_object":
+        body["response_format"] = {"type": "json_object", "schema": schema}
     return body
 
 
@@ -34,8 +37,24 @@ def cache_key(body: dict, base_url: str | None) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _cache_path(cache_dir: Path, key: str) -> Path:
+def cache_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / key[:2] / f"{key}.json"
+
+
+def store(cache_dir: Path, key: str, body: dict, response: dict) -> dict:
+    """Keep one chat completion (the API's JSON, as a dict) as the cache entry for `key`."""
+    choice = response["choices"][0]
+    entry = {
+        "key": key,
+        "model": response.get("model"),
+        "request": body,
+        "text": choice["message"].get("content") or "",
+        "finish_reason": choice.get("finish_reason"),
+        "refusal": choice["message"].get("refusal"),
+        "usage": response.get("usage"),
+    }
+    write_atomic(cache_path(cache_dir, key), json.dumps(entry, ensure_ascii=False, indent=1))
+    return entry
 
 
 def client(settings: Settings) -> openai.OpenAI:
@@ -60,7 +79,7 @@ def complete(
     """The model's answer text and whether it came from the cache."""
     body = request_body(messages, settings, schema)
     key = cache_key(body, settings.llm_base_url)
-    path = _cache_path(cache_dir, key)
+    path = cache_path(cache_dir, key)
     if path.exists():
         return json.loads(path.read_text("utf-8"))["text"], True
     try:
@@ -86,18 +105,8 @@ def complete(
     except openai.APIStatusError as exc:  # 429/5xx left after the SDK's retries
         raise ServiceError(f"the LLM endpoint failed with HTTP {exc.status_code}: "
                            f"{_short(exc)}") from exc
-    choice = response.choices[0]
-    text = choice.message.content or ""
-    entry = {
-        "key": key,
-        "model": response.model,
-        "request": body,
-        "text": text,
-        "finish_reason": choice.finish_reason,
-        "usage": response.usage.model_dump() if response.usage else None,
-    }
-    write_atomic(path, json.dumps(entry, ensure_ascii=False, indent=1))
-    return text, False
+    entry = store(cache_dir, key, body, response.model_dump(mode="json"))
+    return entry["text"], False
 
 
 def _short(exc: Exception) -> str:
