@@ -22,6 +22,10 @@ class FakeOpenAI(LocalServer):
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Headers and body go out in separate writes: with Nagle's algorithm on, the
+            # client's delayed ACK adds ~40 ms to every answer, which a real server does not.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):  # keep test output clean
                 pass
 

@@ -82,7 +82,12 @@ def test_auto_mode_falls_back_to_json_object_once_and_remembers_it(run_dir):
     # One refused json_schema request, then every context once in json_object mode.
     assert sent.count("json_schema") == 1 and sent.count("json_object") == n
     json_object = [b for b in server.requests if b["response_format"]["type"] == "json_object"]
-    assert json_object[0]["response_format"]["schema"] == prompt.output_schema()
+    text = json_object[0]["messages"][0]["content"]
+    first = next(c for c in contexts(run_dir) if c.sentences[0] in text)
+    schema = json_object[0]["response_format"]["schema"]
+    assert schema == prompt.output_schema([r.key for r in first.refs])
+    assert schema["properties"]["queries"]["items"]["properties"]["answer_keys"]["items"][
+        "enum"] == [r.key for r in first.refs]
     assert all(b["max_tokens"] == 1024 for b in server.requests)
     modes = json.loads((run_dir / "cache" / "llm" / "json_modes.json").read_text())
     assert list(modes.values()) == ["json_object"]

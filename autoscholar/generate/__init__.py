@@ -47,7 +47,7 @@ def llm_queries(context: CitationContext, endpoint: Endpoint) -> list[Query]:
     ServiceError when the endpoint fails."""
     settings = endpoint.settings
     messages = prompt.format_input(context)
-    schema = prompt.output_schema()
+    schema = prompt.output_schema([ref.key for ref in context.refs])
     first = endpoint.complete(messages, schema)
     usages = [first.usage]
     text = _answer(first)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
@@ -12,7 +12,7 @@ from ..records import CitationContext
 from ..runner import read_done, require
 from . import generator_kind, prompt
 from .cost import CHARS_PER_TOKEN, estimate_prompt_tokens, price_for
-from .llm import Endpoint, cache_key, request_body
+from .llm import Endpoint
 
 # Until the cache holds answers of this model to learn from: a typical answer is 3 queries of
 # about 40 tokens plus the JSON around them.
@@ -32,7 +32,6 @@ class Plan:
     cost_sync: float | None = None
     cost_batch: float | None = None
     price_basis: str = ""
-    keys: list[str] = field(default_factory=list)  # cache keys of the requests to send
 
     def lines(self) -> list[str]:
         out = [f"dry run ({self.model}): {self.contexts} contexts to generate, {self.requests} "
@@ -74,20 +73,17 @@ def plan(settings: Settings, run_dir: Path) -> Plan:
     cache_dir = run_dir / "cache" / "llm"
     endpoint = Endpoint(settings, cache_dir)
     done = read_done(run_dir / "generate.done")
-    schema = prompt.output_schema()
-    mode = endpoint.modes_to_try()[0]
     for context in read_jsonl(require(run_dir, "contexts"), CitationContext):
         if context.context_id in done:
             continue
         out.contexts += 1
         messages = prompt.format_input(context)
+        schema = prompt.output_schema([ref.key for ref in context.refs])
         if endpoint.cached(messages, schema) is not None:
             out.cached += 1
             continue
         out.requests += 1
         out.prompt_tokens += estimate_prompt_tokens(messages)
-        out.keys.append(cache_key(request_body(messages, settings, schema, mode),
-                                  settings.llm_base_url))
     per_request, out.completion_basis = _completion_per_request(cache_dir, settings.llm)
     out.completion_tokens = round(per_request * out.requests)
     price = price_for(settings)
