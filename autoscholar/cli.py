@@ -94,6 +94,13 @@ def _report(stats: dict[str, dict]) -> None:
                     f"({s['skipped']} already done), {s['rejects']} rejected")
             if s["reasons"]:
                 line += " " + json.dumps(s["reasons"], sort_keys=True)
+            usage = (s.get("extra") or {}).get("usage")
+            if usage:
+                paid = usage["this_run"]
+                cost = "unknown cost" if paid["cost_usd"] is None else f"${paid['cost_usd']:.4f}"
+                line += (f"\n{'':9s} LLM this run: {paid['requests']} requests, "
+                         f"{paid['prompt_tokens']} prompt + {paid['completion_tokens']} "
+                         f"completion tokens, {cost}")
         elif stage == "publish":
             line = f"{stage:9s} {json.dumps(s['examples'])}, dropped {json.dumps(s['rejects'])}"
         else:
@@ -122,6 +129,24 @@ RedoOpt = typer.Option(None, "--redo", metavar="STAGE", help="Redo this stage an
                        "stage after it with the settings given (their old output is deleted; "
                        "PDFs and paid LLM answers stay cached). Needed when a setting that a "
                        "finished stage depends on has changed.")
+JsonModeOpt = typer.Option(None, "--llm-json-mode", help="How to ask for JSON: auto (default: "
+                           "json_schema, else json_object with the schema, else plain text; the "
+                           "one that works is remembered per endpoint), json_schema, "
+                           "json_object or text.")
+MaxTokensOpt = typer.Option(None, "--llm-max-tokens", min=16, help="Most tokens per answer "
+                            "(default 1024); a longer answer is a reject, not a crash.")
+MaxCostOpt = typer.Option(None, "--max-cost", metavar="USD", min=0, help="Stop generate, "
+                          "everything so far saved, before this run's LLM spend (paid plus in "
+                          "flight, counted at most) would pass USD.")
+PriceInOpt = typer.Option(None, "--price-in", min=0, help="USD per 1M prompt tokens (overrides "
+                          "the price table).")
+PriceOutOpt = typer.Option(None, "--price-out", min=0, help="USD per 1M completion tokens "
+                           "(overrides the price table).")
+PriceFileOpt = typer.Option(None, "--price-file", help="A price table like the bundled "
+                            "data/prices.json.")
+DryRunOpt = typer.Option(False, "--dry-run", help="Count the LLM requests the run would send "
+                         "(after the cache), their tokens and cost, sync and batch; send none. "
+                         "build --dry-run runs fetch, parse and contexts first (no LLM).")
 OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
                          "cached) for references the local index does not hold (default: off).")
 
@@ -143,6 +168,13 @@ def build(
     match_threshold: Optional[float] = ThresholdOpt,
     online: Optional[bool] = OnlineOpt,
     redo: Optional[str] = RedoOpt,
+    llm_json_mode: Optional[str] = JsonModeOpt,
+    llm_max_tokens: Optional[int] = MaxTokensOpt,
+    max_cost: Optional[float] = MaxCostOpt,
+    price_in: Optional[float] = PriceInOpt,
+    price_out: Optional[float] = PriceOutOpt,
+    price_file: Optional[Path] = PriceFileOpt,
+    dry_run: bool = DryRunOpt,
 ) -> None:
     """Run every stage (fetch, parse, contexts, generate, match, publish, audit). Resumable:
     rerun the same command after an interruption and it finishes without redoing work."""
@@ -151,9 +183,18 @@ def build(
     settings = _settings(venue=venue, year=year, pdf_dir=pdf_dir, run_dir=out, parser=parser,
                          grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
                          arxiv_index=arxiv_index, limit=limit, sections=sections,
-                         match_threshold=match_threshold, arxiv_online=online)
+                         match_threshold=match_threshold, arxiv_online=online,
+                         llm_json_mode=llm_json_mode, llm_max_tokens=llm_max_tokens,
+                         llm_max_cost=max_cost, llm_price_in=price_in, llm_price_out=price_out,
+                         llm_price_file=price_file)
     if settings.venue == "local" and settings.pdf_dir is None:
         raise typer.BadParameter("--venue local needs --pdf-dir")
+    if dry_run:
+        from .stages import NAMES
+
+        _report(run_build(settings, stages=NAMES[:NAMES.index("generate")], redo_from=redo))
+        _dry_run(settings, settings.resolved_run_dir())
+        return
     stats = run_build(settings, redo_from=redo)
     _report(stats)
     run_dir = settings.resolved_run_dir()
@@ -185,10 +226,49 @@ def _stage_command(stage: str, doc: str) -> None:
     app.command(name=stage)(friendly(command))
 
 
-# publish (--push-to-hub) and contexts (also takes one PDF) have commands of their own below.
+# publish (--push-to-hub), contexts (also takes one PDF) and generate (LLM spending) have
+# commands of their own below.
 for _stage in STAGES:
-    if _stage.name not in ("publish", "contexts"):
+    if _stage.name not in ("publish", "contexts", "generate"):
         _stage_command(_stage.name, _stage.doc)
+
+
+def _dry_run(settings: Settings, run_dir: Path) -> None:
+    from .generate.plan import plan
+
+    for line in plan(settings, run_dir).lines():
+        typer.echo(line)
+
+
+@app.command()
+@friendly
+def generate(
+    run_dir: Path = typer.Argument(..., help="Run directory made by `autoscholar build`."),
+    llm: Optional[str] = LlmOpt,
+    llm_base_url: Optional[str] = LlmUrlOpt,
+    llm_json_mode: Optional[str] = JsonModeOpt,
+    llm_max_tokens: Optional[int] = MaxTokensOpt,
+    max_cost: Optional[float] = MaxCostOpt,
+    price_in: Optional[float] = PriceInOpt,
+    price_out: Optional[float] = PriceOutOpt,
+    price_file: Optional[Path] = PriceFileOpt,
+    dry_run: bool = DryRunOpt,
+    redo: bool = typer.Option(False, "--redo", help="Redo this stage and every stage after it "
+                              "with the settings given (paid LLM answers stay cached)."),
+) -> None:
+    """Generate stage only: citation contexts -> queries, offline or through an LLM."""
+    from .stages import run_named
+
+    settings = _settings_for_run(run_dir, llm=llm, llm_base_url=llm_base_url,
+                                 llm_json_mode=llm_json_mode, llm_max_tokens=llm_max_tokens,
+                                 llm_max_cost=max_cost, llm_price_in=price_in,
+                                 llm_price_out=price_out, llm_price_file=price_file)
+    if dry_run:
+        _dry_run(settings, run_dir)
+        return
+    _report({"generate": run_named("generate", settings, run_dir,
+                                   redo_from="generate" if redo else None)})
+
 
 
 @app.command()

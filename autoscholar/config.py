@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
@@ -51,6 +52,14 @@ class Settings(BaseSettings):
     llm_max_retries: int = 3
     llm_timeout: float = 120.0
     llm_concurrency: int = 4  # model calls in flight at once
+    # auto: json_schema, else json_object with the schema, else text (the first that the
+    # endpoint takes, remembered per endpoint and model)
+    llm_json_mode: Literal["auto", "json_schema", "json_object", "text"] = "auto"
+    llm_max_tokens: int = Field(1024, ge=16)  # per request; a longer answer is a reject
+    llm_max_cost: float | None = Field(None, ge=0)  # USD for this run's requests
+    llm_price_in: float | None = Field(None, ge=0)  # USD per 1M prompt tokens
+    llm_price_out: float | None = Field(None, ge=0)  # USD per 1M completion tokens
+    llm_price_file: Path | None = None  # a price table like data/prices.json
 
     arxiv_index: Path | None = None  # default for the demo: the bundled mini index
     match_threshold: float = 90.0

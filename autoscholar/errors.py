@@ -29,4 +29,10 @@ class ServiceError(AutoscholarError):
 
 
 class LLMOutputError(AutoscholarError):
-    """The model answered, but not with output we can validate."""
+    """The model answered, but not with output we can validate. `reason` is the reject reason
+    (malformed-llm-output, truncated-llm-output, llm-refusal); `raw` what the model said."""
+
+    def __init__(self, message: str, reason: str = "malformed-llm-output", raw: str = ""):
+        self.reason = reason
+        self.raw = raw
+        super().__init__(message)

@@ -29,7 +29,8 @@ RejectReason = Literal[
     "parser-error", "bad-input", "bad-tei", "entity-expansion", "connection", "server-busy",
     "server-error", "grobid-failed",
     "no-related-work-section", "no-citation-contexts",
-    "malformed-llm-output", "no-query",
+    "malformed-llm-output", "truncated-llm-output", "llm-refusal", "llm-request-rejected",
+    "no-query",
     "no-answer-on-arxiv", "near-duplicate",
 ]
 
@@ -139,6 +140,28 @@ class CitationContext(Record):
 # ---------------------------------------------------------------- generate -> match
 
 
+class Usage(Record):
+    """Tokens the model counted for the request(s) behind one context's queries (the first
+    answer and any repair turn), as the endpoint reported them."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+
+    @classmethod
+    def total(cls, usages: list[dict | None]) -> Usage:
+        out = cls()
+        for u in usages:
+            if not u:
+                continue
+            out.requests += 1
+            out.prompt_tokens += u.get("prompt_tokens") or 0
+            out.completion_tokens += u.get("completion_tokens") or 0
+            out.cached_tokens += (u.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+        return out
+
+
 class Query(Record):
     query_id: str  # "<context_id>:<k>"
     context: CitationContext
@@ -147,6 +170,7 @@ class Query(Record):
     generator: str  # model name, or "offline-template" for the deterministic generator
     prompt_version: str
     raw_output: str = ""  # what the model said, kept for auditing
+    usage: Usage | None = None  # None for the offline generator
 
 
 # ---------------------------------------------------------------- match -> publish
@@ -216,5 +240,6 @@ class Reject(Record):
     key: str
     reason: RejectReason
     detail: str = ""
+    raw_output: str | None = None  # the model's answer, when that is what was rejected
     # A transient failure (server down, timeout) is not marked done, so a rerun retries it.
     transient: bool = False

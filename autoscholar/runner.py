@@ -35,6 +35,7 @@ class StageStats:
     outputs: int = 0
     rejects: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # what one stage alone reports (LLM usage)
 
 
 def read_done(path: Path) -> set[str]:

@@ -13,13 +13,19 @@ from local_server import LocalServer
 
 class FakeOpenAI(LocalServer):
     def __init__(self, reply: Callable[[dict], tuple[int, str]]):
-        """`reply(body)` returns (HTTP status, assistant text or error message)."""
+        """`reply(body)` returns (HTTP status, assistant text or error message); for 200 the
+        second item may instead be a dict with `content` and any of `finish_reason`,
+        `refusal`, `usage` to script those fields of the real response."""
         self.reply = reply
         self.requests: list[dict] = []
         self.headers: list[dict] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Headers and body go out in separate writes: with Nagle's algorithm on, the
+            # client's delayed ACK adds ~40 ms to every answer, which a real server does not.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):  # keep test output clean
                 pass
 
@@ -34,14 +40,19 @@ class FakeOpenAI(LocalServer):
                 if status != 200:
                     return self._send(status, {"error": {"message": text, "type": "server_error",
                                                          "code": status}})
+                answer = text if isinstance(text, dict) else {"content": text}
+                usage = answer.get("usage") or {"prompt_tokens": 10, "completion_tokens": 5}
+                usage.setdefault("total_tokens", usage["prompt_tokens"] + usage["completion_tokens"])
                 self._send(200, {
                     "id": f"chatcmpl-{len(outer.requests)}",
                     "object": "chat.completion",
                     "created": int(time.time()),
                     "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": text}}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+                    "choices": [{"index": 0, "finish_reason": answer.get("finish_reason", "stop"),
+                                 "logprobs": None,
+                                 "message": {"role": "assistant", "content": answer["content"],
+                                             "refusal": answer.get("refusal")}}],
+                    "usage": usage,
                 })
 
             def _send(self, status: int, payload: dict):

@@ -27,20 +27,24 @@ class _Output(BaseModel):
     queries: list[_Item]
 
 
-def output_schema() -> dict:
-    """JSON schema for structured output (OpenAI / vLLM `response_format`)."""
+def output_schema(keys: list[str] | None = None) -> dict:
+    """JSON schema for structured output (OpenAI / vLLM `response_format`). Given the
+    context's bibliography keys, answers are an enum of them: a server that enforces the
+    schema (OpenAI strict, llama.cpp's grammar) cannot return a key the paper does not cite."""
+    key = {"type": "string", "enum": list(dict.fromkeys(keys))} if keys else {"type": "string"}
     item = {
         "type": "object",
         "properties": {
             "question": {"type": "string"},
-            "answer_keys": {"type": "array", "items": {"type": "string"}},
+            "answer_keys": {"type": "array", "items": key, "minItems": 1},
         },
         "required": ["question", "answer_keys"],
         "additionalProperties": False,
     }
     return {
         "type": "object",
-        "properties": {"queries": {"type": "array", "items": item}},
+        "properties": {"queries": {"type": "array", "items": item, "minItems": 1,
+                                   "maxItems": MAX_QUERIES}},
         "required": ["queries"],
         "additionalProperties": False,
     }
