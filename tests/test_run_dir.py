@@ -73,3 +73,24 @@ def test_status_names_stale_and_partial_stages(demo, tmp_path):
 def test_status_of_no_run_directory_is_one_line(tmp_path):
     proc = run("status", tmp_path / "missing", check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
+
+
+def test_manifest_keeps_history_and_totals_on_disk(demo, tmp_path):
+    run_dir = copy_of(demo, tmp_path / "run")
+    run("build", "--venue", "demo", "--out", run_dir,
+        env={"AUTOSCHOLAR_LLM_API_KEY": "sk-NEVER-LOGGED"})  # a resumed build: nothing new
+    run("match", run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    first, resumed, match = manifest["history"]
+    assert first["command"][:2] == ["autoscholar", "build"] and first["time"].endswith("Z")
+    assert first["stages"] == ["fetch", "parse", "contexts", "generate", "match", "publish",
+                               "audit"]
+    assert first["counts"]["match"]["outputs"] == lines_of(run_dir / "match.jsonl") > 0
+    assert resumed["counts"]["match"]["outputs"] == 0  # this invocation made nothing new ...
+    assert manifest["totals"]["match"] == {  # ... but the totals say what is there
+        "records": lines_of(run_dir / "match.jsonl"),
+        "rejects": lines_of(run_dir / "match.rejects.jsonl")}
+    assert manifest["totals"]["publish"]["records"] == sum(
+        lines_of(run_dir / "dataset" / f"{s}.jsonl") for s in ("train", "dev", "test"))
+    assert match["stages"] == ["match"] and match["command"][1:3] == ["match", str(run_dir)]
+    assert "sk-NEVER-LOGGED" not in json.dumps(manifest)
