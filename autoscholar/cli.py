@@ -201,6 +201,42 @@ def build(
     typer.echo(f"dataset: {run_dir / 'dataset'}\nreport:  {run_dir / 'audit' / 'report.html'}")
 
 
+@app.command()
+@friendly
+def status(
+    run_dir: Path = typer.Argument(..., help="Run directory made by `autoscholar build`."),
+    venue: Optional[str] = VenueOpt,
+    year: Optional[int] = YearOpt,
+    pdf_dir: Optional[Path] = PdfDirOpt,
+    parser: Optional[str] = ParserOpt,
+    grobid_url: Optional[str] = GrobidOpt,
+    llm: Optional[str] = LlmOpt,
+    llm_base_url: Optional[str] = LlmUrlOpt,
+    llm_json_mode: Optional[str] = JsonModeOpt,
+    llm_max_tokens: Optional[int] = MaxTokensOpt,
+    arxiv_index: Optional[Path] = IndexOpt,
+    limit: Optional[int] = LimitOpt,
+    sections: Optional[str] = SectionsOpt,
+    match_threshold: Optional[float] = ThresholdOpt,
+    online: Optional[bool] = OnlineOpt,
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per stage instead."),
+) -> None:
+    """Each stage of a run: done, partial, stale (made with other settings than the run's own,
+    changed by the options given, which are build's) or not started, with counts from disk."""
+    from .status import lines, status as run_status
+
+    settings = _settings_for_run(run_dir, venue=venue, year=year, pdf_dir=pdf_dir, parser=parser,
+                                 grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
+                                 llm_json_mode=llm_json_mode, llm_max_tokens=llm_max_tokens,
+                                 arxiv_index=arxiv_index, limit=limit, sections=sections,
+                                 match_threshold=match_threshold, arxiv_online=online)
+    rows, note = run_status(settings, run_dir)
+    for line in ([json.dumps(r.as_dict()) for r in rows] if as_json else lines(rows)):
+        typer.echo(line)
+    if note:
+        typer.echo(f"note: {note}", err=True)
+
+
 def _stage_command(stage: str, doc: str) -> None:
     def command(
         run_dir: Path = typer.Argument(..., help="Run directory made by `autoscholar build`."),

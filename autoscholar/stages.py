@@ -11,7 +11,8 @@ runs/<venue>-<year>/
   <stage>.done             input keys the stage has finished
   dataset/                 {train,dev,test}.jsonl, hf/ (parquet + card)
   audit/report.html        the data-quality report
-  manifest.json            tool version, settings (no secrets), input checksums, counts
+  manifest.json            tool version, settings (no secrets), input checksums, counts:
+                           per stage on disk (totals), and each command run here (history)
 
 A new stage is one module with a function (settings, run_dir) -> stats and one line in STAGES.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import import_module
 from pathlib import Path
 
@@ -73,8 +74,40 @@ BY_NAME = {stage.name: stage for stage in STAGES}
 NAMES = tuple(BY_NAME)
 
 
-def update_manifest(run_dir: Path, settings: Settings, stage: str, stats: dict) -> None:
+@dataclass
+class Invocation:
+    """One command run over a run directory, as manifest.json's history keeps it."""
+
+    command: list[str]
+    time: str
+    counts: dict = field(default_factory=dict)  # stage -> its stats in this invocation
+    _entry: int | None = None  # its place in the history, once written
+
+    @classmethod
+    def now(cls, argv: list[str] | None = None) -> "Invocation":
+        import datetime as dt
+        import sys
+
+        from .config import redact_argv
+
+        argv = list(sys.argv if argv is None else argv)
+        if argv:
+            argv[0] = Path(argv[0]).name
+        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        return cls(command=redact_argv(argv), time=stamp.replace("+00:00", "Z"))
+
+    def entry(self) -> dict:
+        return {"time": self.time, "command": self.command, "stages": list(self.counts),
+                "counts": self.counts}
+
+
+def update_manifest(run_dir: Path, settings: Settings, stage: str, stats: dict,
+                    invocation: Invocation | None = None) -> None:
+    """Record one finished stage: its counts in this invocation (`stages`, and this
+    invocation's entry in `history`) and every stage's records and rejects on disk (`totals`),
+    which a resumed run's own counts (0 new outputs) do not show."""
     from .match import index_checksum
+    from .status import totals
 
     path = run_dir / "manifest.json"
     manifest = json.loads(path.read_text()) if path.exists() else {}
@@ -87,6 +120,15 @@ def update_manifest(run_dir: Path, settings: Settings, stage: str, stats: dict) 
         "arxiv_index": index_checksum(run_dir, settings),
     }
     manifest.setdefault("stages", {})[stage] = stats
+    manifest["totals"] = totals(run_dir)
+    invocation = invocation or Invocation.now()
+    invocation.counts[stage] = stats
+    history = manifest.setdefault("history", [])
+    if invocation._entry is None:
+        history.append(invocation.entry())
+        invocation._entry = len(history) - 1
+    else:
+        history[invocation._entry] = invocation.entry()
     write_atomic(path, json.dumps(manifest, indent=2, sort_keys=True, default=str))
 
 
@@ -112,14 +154,15 @@ def redo(run_dir: Path, stage: str) -> None:
         shutil.rmtree(run_dir / folder, ignore_errors=True)
 
 
-def _run_one(stage: Stage, settings: Settings, run_dir: Path, want) -> dict:
+def _run_one(stage: Stage, settings: Settings, run_dir: Path, want,
+             invocation: Invocation) -> dict:
     from . import fingerprints
 
     if stage.name in want:
         fingerprints.check(run_dir, want[stage.name])
         fingerprints.remember(run_dir, want[stage.name])
     stats = asdict(stage.function()(settings, run_dir))
-    update_manifest(run_dir, settings, stage.name, stats)
+    update_manifest(run_dir, settings, stage.name, stats, invocation)
     return stats
 
 
@@ -134,7 +177,7 @@ def run_named(stage: str, settings: Settings, run_dir: Path, redo_from: str | No
         if redo_from:
             redo(run_dir, redo_from)
         want = fingerprints.expected(settings, STAGES)
-        return _run_one(found, settings, run_dir, want)
+        return _run_one(found, settings, run_dir, want, Invocation.now())
 
 
 def build(settings: Settings, stages: Iterable[str] = NAMES,
@@ -165,7 +208,8 @@ def build(settings: Settings, stages: Iterable[str] = NAMES,
             for stage in stages:
                 if stage.name in want:
                     fingerprints.check(run_dir, want[stage.name])
-            return {s.name: _run_one(s, settings, run_dir, want) for s in stages}
+            invocation = Invocation.now()
+            return {s.name: _run_one(s, settings, run_dir, want, invocation) for s in stages}
     except BaseException:
         if fresh:  # a run that failed before writing anything leaves no empty folder behind
             leftover = [p for p in run_dir.iterdir() if p.name != ".lock"] if run_dir.exists() else []

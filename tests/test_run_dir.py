@@ -1,0 +1,96 @@
+"""The run directory as a user sees it through the CLI: status, manifest history and totals,
+exit codes, file modes (issue 9)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from test_cli import run
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("demo") / "run"
+    run("build", "--venue", "demo", "--out", run_dir)
+    return run_dir
+
+
+def copy_of(demo: Path, target: Path) -> Path:
+    shutil.copytree(demo, target)
+    return target
+
+
+def lines_of(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def status_rows(*args) -> dict[str, dict]:
+    proc = run("status", *args, "--json")
+    return {row["stage"]: row for row in map(json.loads, proc.stdout.splitlines())}
+
+
+def test_status_of_a_finished_run_counts_what_is_on_disk(demo):
+    rows = status_rows(demo)
+    assert list(rows) == ["fetch", "parse", "contexts", "generate", "match", "publish", "audit"]
+    assert {r["state"] for r in rows.values()} == {"done"}
+    for stage in ("fetch", "parse", "contexts", "generate", "match"):
+        assert rows[stage]["records"] == lines_of(demo / f"{stage}.jsonl") > 0
+        assert rows[stage]["rejects"] == lines_of(demo / f"{stage}.rejects.jsonl")
+    published = sum(lines_of(demo / "dataset" / f"{s}.jsonl") for s in ("train", "dev", "test"))
+    assert rows["publish"]["records"] == published > 0
+    assert rows["publish"]["rejects"] == lines_of(demo / "publish.rejects.jsonl") > 0
+    table = run("status", demo).stdout.splitlines()
+    assert table[0].split()[:4] == ["stage", "state", "records", "rejects"]
+    assert table[5].split()[:3] == ["match", "done", str(rows["match"]["records"])]
+
+
+def test_status_names_stale_and_partial_stages(demo, tmp_path):
+    rows = status_rows(demo, "--match-threshold", "99")
+    assert [rows[s]["state"] for s in rows] == ["done"] * 4 + ["stale"] * 3
+    assert "match_threshold=90.0, now 99.0" in rows["match"]["detail"]
+    rows = status_rows(demo, "--parser", "grobid")
+    assert rows["fetch"]["state"] == "done" and rows["parse"]["state"] == "stale"
+    assert all(rows[s]["state"] == "stale" for s in ("contexts", "generate", "match", "publish"))
+
+    run_dir = copy_of(demo, tmp_path / "run")
+    done = (run_dir / "match.done").read_text().splitlines()
+    (run_dir / "match.done").write_text(done[0] + "\n")  # as if killed after one query
+    rows = status_rows(run_dir)
+    assert rows["generate"]["state"] == "done"
+    assert rows["match"]["state"] == "partial"
+    assert rows["match"]["detail"] == f"1 of {len(done)} inputs finished"
+    assert rows["publish"]["state"] == "partial"
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    rows = status_rows(empty)
+    assert {r["state"] for r in rows.values()} == {"not started"}
+    assert rows["fetch"]["records"] == 0
+
+
+def test_status_of_no_run_directory_is_one_line(tmp_path):
+    proc = run("status", tmp_path / "missing", check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+
+
+def test_manifest_keeps_history_and_totals_on_disk(demo, tmp_path):
+    run_dir = copy_of(demo, tmp_path / "run")
+    run("build", "--venue", "demo", "--out", run_dir,
+        env={"AUTOSCHOLAR_LLM_API_KEY": "sk-NEVER-LOGGED"})  # a resumed build: nothing new
+    run("match", run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    first, resumed, match = manifest["history"]
+    assert first["command"][:2] == ["autoscholar", "build"] and first["time"].endswith("Z")
+    assert first["stages"] == ["fetch", "parse", "contexts", "generate", "match", "publish",
+                               "audit"]
+    assert first["counts"]["match"]["outputs"] == lines_of(run_dir / "match.jsonl") > 0
+    assert resumed["counts"]["match"]["outputs"] == 0  # this invocation made nothing new ...
+    assert manifest["totals"]["match"] == {  # ... but the totals say what is there
+        "records": lines_of(run_dir / "match.jsonl"),
+        "rejects": lines_of(run_dir / "match.rejects.jsonl")}
+    assert manifest["totals"]["publish"]["records"] == sum(
+        lines_of(run_dir / "dataset" / f"{s}.jsonl") for s in ("train", "dev", "test"))
+    assert match["stages"] == ["match"] and match["command"][1:3] == ["match", str(run_dir)]
+    assert "sk-NEVER-LOGGED" not in json.dumps(manifest)
