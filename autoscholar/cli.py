@@ -68,6 +68,12 @@ def _settings(**flags) -> Settings:
     return Settings(**given)
 
 
+def _llm_flags(json_mode, max_tokens, max_cost, price_in, price_out, price_file) -> dict:
+    """The LLM flags that build and generate share, under their Settings names."""
+    return {"llm_json_mode": json_mode, "llm_max_tokens": max_tokens, "llm_max_cost": max_cost,
+            "llm_price_in": price_in, "llm_price_out": price_out, "llm_price_file": price_file}
+
+
 def _settings_for_run(run_dir: Path, **flags) -> Settings:
     """A stage command on an existing run: the run's recorded settings, then the flags given."""
     manifest = run_dir / "manifest.json"
@@ -184,9 +190,8 @@ def build(
                          grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
                          arxiv_index=arxiv_index, limit=limit, sections=sections,
                          match_threshold=match_threshold, arxiv_online=online,
-                         llm_json_mode=llm_json_mode, llm_max_tokens=llm_max_tokens,
-                         llm_max_cost=max_cost, llm_price_in=price_in, llm_price_out=price_out,
-                         llm_price_file=price_file)
+                         **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
+                                      price_out, price_file))
     if settings.venue == "local" and settings.pdf_dir is None:
         raise typer.BadParameter("--venue local needs --pdf-dir")
     if dry_run:
@@ -296,9 +301,8 @@ def generate(
     from .stages import run_named
 
     settings = _settings_for_run(run_dir, llm=llm, llm_base_url=llm_base_url,
-                                 llm_json_mode=llm_json_mode, llm_max_tokens=llm_max_tokens,
-                                 llm_max_cost=max_cost, llm_price_in=price_in,
-                                 llm_price_out=price_out, llm_price_file=price_file)
+                                 **_llm_flags(llm_json_mode, llm_max_tokens, max_cost,
+                                              price_in, price_out, price_file))
     if dry_run:
         _dry_run(settings, run_dir)
         return

@@ -13,7 +13,7 @@ from autoscholar.generate.cost import Budget, estimate_prompt_tokens, price_for
 from autoscholar.generate.plan import plan
 from autoscholar.generate.stage import generate
 from autoscholar.io import read_jsonl
-from autoscholar.records import CitationContext, Query, Reject
+from autoscholar.records import CitationContext, Query, Reject, Usage
 from autoscholar.stages import build
 
 from openai_server import FakeOpenAI
@@ -242,7 +242,7 @@ def test_price_table_snapshots_and_overrides():
     assert price_for(Settings(llm="unknown-model")) is None
     custom = price_for(Settings(llm="unknown-model", llm_price_in=1, llm_price_out=2))
     assert (custom.input, custom.output) == (1, 2)
-    assert custom.cost({"prompt_tokens": 10**6, "completion_tokens": 10**6}, batch=True) == 1.5
+    assert custom.cost(Usage(prompt_tokens=10**6, completion_tokens=10**6), batch=True) == 1.5
 
 
 def test_dry_run_counts_what_would_be_sent_and_sends_nothing(run_dir):

@@ -41,13 +41,18 @@ def _answer(done: Completion) -> str:
     return done.text
 
 
+def first_request(context: CitationContext) -> tuple[list[dict], dict]:
+    """The messages and schema of a context's first request: what the stage sends and what
+    --dry-run counts and looks up in the cache."""
+    return prompt.format_input(context), prompt.output_schema([ref.key for ref in context.refs])
+
+
 def llm_queries(context: CitationContext, endpoint: Endpoint) -> list[Query]:
     """Queries for one context. Raises LLMOutputError when the model's answer (after one
     repair request) is not valid, RequestRejected when the endpoint refuses this request,
     ServiceError when the endpoint fails."""
     settings = endpoint.settings
-    messages = prompt.format_input(context)
-    schema = prompt.output_schema([ref.key for ref in context.refs])
+    messages, schema = first_request(context)
     first = endpoint.complete(messages, schema)
     usages = [first.usage]
     text = _answer(first)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import InputError, ServiceError
+from ..records import Usage
 from ..resources import resource
 
 # Calibrated against the prompt_tokens that llama.cpp's server reports for the generate_v*
@@ -31,16 +32,13 @@ class Price:
     cached_input: float
     output: float
     batch_discount: float = 0.5
+    checked: str = ""  # the date of the price table it came from
 
-    def cost(self, usage: dict | None, batch: bool = False) -> float:
-        """USD for one request's usage (the API's `usage` object)."""
-        if not usage:
-            return 0.0
-        prompt = usage.get("prompt_tokens") or 0
-        cached = ((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
-        completion = usage.get("completion_tokens") or 0
-        usd = ((prompt - cached) * self.input + cached * self.cached_input
-               + completion * self.output) / 1e6
+    def cost(self, usage: Usage, batch: bool = False) -> float:
+        """USD for the tokens of `usage`."""
+        fresh = usage.prompt_tokens - usage.cached_tokens
+        usd = (fresh * self.input + usage.cached_tokens * self.cached_input
+               + usage.completion_tokens * self.output) / 1e6
         return usd * (self.batch_discount if batch else 1.0)
 
 
@@ -69,7 +67,7 @@ def price_for(settings: Settings) -> Price | None:
     if not row or "input" not in row or "output" not in row:
         return None
     return Price(float(row["input"]), float(row.get("cached_input", row["input"])),
-                 float(row["output"]), discount)
+                 float(row["output"]), discount, str(table.get("checked", "?")))
 
 
 def estimate_prompt_tokens(messages: list[dict]) -> int:
@@ -103,8 +101,8 @@ class Budget:
         if self.price is None:
             return 0.0
         # The prompt estimate may be short by a few percent; a margin keeps the cap a cap.
-        worst = self.price.cost({"prompt_tokens": round(prompt_tokens * 1.25),
-                                 "completion_tokens": max_tokens})
+        worst = self.price.cost(Usage(prompt_tokens=round(prompt_tokens * 1.25),
+                                      completion_tokens=max_tokens))
         with self._lock:
             if self.max_cost is not None and self.spent + self.in_flight + worst > self.max_cost:
                 raise BudgetExceeded(
@@ -120,4 +118,4 @@ class Budget:
             if usage is not None:
                 self.requests += 1
                 if self.price is not None:
-                    self.spent += self.price.cost(usage)
+                    self.spent += self.price.cost(Usage.total([usage]))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from ..config import Settings
 from ..io import read_jsonl
-from ..records import CitationContext
+from ..records import CitationContext, Usage
 from ..runner import read_done, require
-from . import generator_kind, prompt
+from . import first_request, generator_kind
 from .cost import CHARS_PER_TOKEN, estimate_prompt_tokens, price_for
 from .llm import Endpoint
 
@@ -77,8 +77,7 @@ def plan(settings: Settings, run_dir: Path) -> Plan:
         if context.context_id in done:
             continue
         out.contexts += 1
-        messages = prompt.format_input(context)
-        schema = prompt.output_schema([ref.key for ref in context.refs])
+        messages, schema = first_request(context)
         if endpoint.cached(messages, schema) is not None:
             out.cached += 1
             continue
@@ -88,16 +87,11 @@ def plan(settings: Settings, run_dir: Path) -> Plan:
     out.completion_tokens = round(per_request * out.requests)
     price = price_for(settings)
     if price is not None:
-        usage = {"prompt_tokens": out.prompt_tokens, "completion_tokens": out.completion_tokens}
+        usage = Usage(prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens)
         out.cost_sync = price.cost(usage)
         out.cost_batch = price.cost(usage, batch=True)
         out.price_basis = (f"${price.input}/${price.output} per 1M in/out"
                            + ("" if settings.llm_price_in is not None else
-                              ", price table of " + _table_date(settings)))
+                              f", price table of {price.checked}"))
     return out
 
-
-def _table_date(settings: Settings) -> str:
-    from .cost import _table
-
-    return str(_table(settings).get("checked", "?"))

@@ -65,11 +65,7 @@ def usage_report(settings: Settings, run_dir: Path, paid: list[dict]) -> dict:
                        for f in Usage.model_fields})
 
     def priced(u: Usage) -> dict:
-        row = u.model_dump()
-        api = {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
-               "prompt_tokens_details": {"cached_tokens": u.cached_tokens}}
-        row["cost_usd"] = round(price.cost(api), 6) if price else None
-        return row
+        return {**u.model_dump(), "cost_usd": round(price.cost(u), 6) if price else None}
 
     return {"this_run": priced(this_run), "on_disk": priced(on_disk)}
 
