@@ -176,3 +176,10 @@ def test_judge_command_line(demo):
     for path in demo.rglob("*"):
         if path.is_file() and path.suffix != ".pdf":
             assert b"sk-SECRET-JUDGE" not in path.read_bytes(), path
+
+
+def test_a_bad_judge_flag_is_one_line(demo):
+    proc = run("audit", demo, "--judge", "gpt-4o-mini", "--llm-json-mode", "bogus", check=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("error: invalid setting llm_json_mode")
+    assert not (demo / "audit" / "review.judge.json").exists()

@@ -59,7 +59,11 @@ def write_report(run_dir: Path, n_samples: int = PAGE_SAMPLES, seed: int = 0) ->
     papers = per_paper(run_dir, data)
     numbers["why_nothing"] = why_lines(papers)
     numbers["review"], verdicts = review_numbers(run_dir / "audit")
-    shown = sample(data.rows, n_samples, seed)
+    # Reviewed queries first, so their verdicts are on the page beside their context.
+    reviewed = {qid for by_qid in verdicts.values() for qid in by_qid}
+    shown = [e for e in data.rows if e.qid in reviewed][:n_samples]
+    shown += [e for e in sample(data.rows, n_samples, seed) if e.qid not in reviewed]
+    shown = shown[:n_samples]
     weakest = sorted((a for a in data.answers if a.method in FUZZY_METHODS),
                      key=lambda a: (a.score, a.arxiv_id))[:15]
     out = run_dir / "audit" / "report.html"

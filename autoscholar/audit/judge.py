@@ -90,7 +90,8 @@ def judge_settings(settings: Settings, model: str, **flags) -> Settings:
     given = {k: v for k, v in flags.items() if v is not None}
     if model in ("", "none"):
         raise InputError("--judge needs a model name, e.g. --judge gpt-4o-mini")
-    return settings.model_copy(update={"llm": model, **given})
+    # Built anew, not copied, so a bad flag (--llm-json-mode bogus) is refused like anywhere.
+    return type(settings)(**{**dict(settings), "llm": model, **given})
 
 
 def judge(settings: Settings, run_dir: Path, items: list[Example]) -> tuple[Path, dict]:
