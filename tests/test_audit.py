@@ -327,3 +327,27 @@ def test_audit_command_exports_imports_and_gates(demo, tmp_path):
     proc = run("audit", demo, "--import-review", sheet, check=False)
     assert proc.returncode == 1 and "column faithful: 'perhaps'" in proc.stderr
     assert json.loads((demo / "audit" / "review.human.json").read_text())["verdicts"]  # kept
+
+
+def test_real_pdfs_every_silent_paper_has_a_reason_and_unindexed_ids_are_absent(
+        shared_data, tmp_path):
+    from autoscholar.arxiv.index import load_index
+
+    run_dir = tmp_path / "real"
+    build(Settings(venue="local", pdf_dir=shared_data / "pdf", limit=8, run_dir=run_dir,
+                   arxiv_index=shared_data / "arxiv" / "catalog_213k.jsonl"))
+    saved = json.loads((run_dir / "audit" / "audit.json").read_text())
+    papers = per_paper(run_dir)
+    silent = [p for p in papers if not p["published"]]
+    assert len(saved["why_nothing"]) == len(silent)
+    assert all(p["why_nothing"].split(":")[0] in ("fetch", "parse", "contexts", "generate",
+                                                  "match", "publish") for p in silent)
+    indexed = {i.decode() for i in load_index(run_dir / "arxiv-index").ids}
+    assert saved["printed_unindexed"]["count"] and saved["near_misses"]["count"]
+    for u in saved["printed_unindexed"]["examples"]:
+        assert u["arxiv_id"] not in indexed
+        assert u["arxiv_id"] in u["reference"].replace(" ", "")
+    for n in saved["near_misses"]["closest"]:
+        assert 60 <= n["score"] < 90  # resolve.py's floor for a near miss, and the threshold
+    assert sum(saved["distributions"]["queries_per_paper"]["histogram"].values()) == \
+        sum(saved["papers"].values())
