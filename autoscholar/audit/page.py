@@ -19,7 +19,8 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 text-align:left;vertical-align:top}.ex{border:1px solid #ddd;padding:8px;margin:8px 0}
 .papers td:nth-child(3){white-space:nowrap}.q{font-weight:bold}
 .ctx{font-size:90%;color:#444;margin-top:4px}.m{font-size:80%;color:#777}img{margin:4px}
-.plots{display:flex;flex-wrap:wrap}.bad{color:#a00}"""
+.plots{display:flex;flex-wrap:wrap}.bad{color:#a00}
+.papers td:first-child{overflow-wrap:anywhere;width:15em}.papers td:nth-child(2){min-width:18em}"""
 
 
 def _esc(value) -> str:
@@ -196,6 +197,9 @@ def render(run_dir: Path, numbers: dict, samples: list[Example], weakest: list[R
     undated = sum(1 for p in papers if p["date"] == NO_DATE)
     warning = (f"<p><b>{undated} source paper(s) have no date</b>: answers newer than them "
                f"cannot be dropped as leaks; pass --year.</p>" if undated else "")
+    why = "".join(f"<li>{_esc(line)}</li>" for line in n.get("why_nothing", []))
+    silent = (f"<h3>Why {len(n['why_nothing'])} paper(s) published nothing</h3>"
+              f"<ul class=why>{why}</ul>" if why else "")
     plots, dist_numbers = _distributions(n)
     total = sum(n["examples"].values())
     return f"""<!doctype html><html><head><meta charset="utf-8">
@@ -209,7 +213,7 @@ generators: {_esc(json.dumps(n["generators"]))}.</p>
 <h2>Rejects</h2>{rejects}{drops}{dups}
 <h2>Leak rule</h2><p>{date["answers_dropped"]} answers dropped as first posted after their source
 paper.</p>{dated}
-<h2>Papers</h2>{warning}{paper_table}
+<h2>Papers</h2>{warning}{silent}{paper_table}
 <h2>Matching</h2>{methods}<h3>Weakest fuzzy matches (check these first)</h3>{weak}
 <h3>Near misses: dropped just under the threshold ({n["near_misses"]["count"]})</h3>{near}
 <h3>Printed arXiv ids not in the index ({n["printed_unindexed"]["count"]})</h3>{unindexed}
