@@ -351,3 +351,14 @@ def test_real_pdfs_every_silent_paper_has_a_reason_and_unindexed_ids_are_absent(
         assert 60 <= n["score"] < 90  # resolve.py's floor for a near miss, and the threshold
     assert sum(saved["distributions"]["queries_per_paper"]["histogram"].values()) == \
         sum(saved["papers"].values())
+
+
+def test_review_paths_that_cannot_be_used_are_one_error(demo, tmp_path):
+    from autoscholar.audit.run import run_audit
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match="cannot write the review"):
+        run_audit(Settings(venue="demo", run_dir=demo), demo, export_review=blocker / "r.csv")
+    with pytest.raises(InputError, match="cannot read the review"):
+        run_audit(Settings(venue="demo", run_dir=demo), demo, import_review=tmp_path / "no.csv")

@@ -58,9 +58,17 @@ class Loaded:
         return [e for s in SPLITS for e in self.examples[s]]
 
 
+def _examples(run_dir: Path) -> dict[str, list[Example]]:
+    return {s: list(read_jsonl(run_dir / "dataset" / f"{s}.jsonl", Example)) for s in SPLITS}
+
+
+def published(run_dir: Path) -> list[Example]:
+    """The published rows only (no pass over match.jsonl)."""
+    return [e for rows in _examples(run_dir).values() for e in rows]
+
+
 def load(run_dir: Path) -> Loaded:
-    examples = {s: list(read_jsonl(run_dir / "dataset" / f"{s}.jsonl", Example)) for s in SPLITS}
-    out = Loaded(examples)
+    out = Loaded(_examples(run_dir))
     for m in read_jsonl(run_dir / "match.jsonl", MatchedQuery):
         paper = m.query.context.source.paper_id
         refs = {r.key: r for r in m.query.context.refs}

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..config import Settings
 from ..errors import InputError
 from . import gates
-from .figures import load
+from .figures import published
 from .review import export_review as write_review
 from .review import parse_review, sample, save_verdicts
 
@@ -31,7 +31,7 @@ def run_audit(settings: Settings, run_dir: Path, *, export_review: Path | None =
     wanted = gates.parse_gates(list(fail_under))
     out = Outcome()
     audit_dir = run_dir / "audit"
-    rows = load(run_dir).rows if (import_review or judge or export_review) else []
+    rows = published(run_dir) if (import_review or judge or export_review) else []
     if import_review:
         try:
             text = import_review.read_text("utf-8-sig")
@@ -54,7 +54,11 @@ def run_audit(settings: Settings, run_dir: Path, *, export_review: Path | None =
     stats = run_named("audit", settings, run_dir)
     out.lines.append(f"report:  {stats['report']}")
     if export_review:
-        write_review(export_review, items)
+        try:
+            write_review(export_review, items)
+        except OSError as exc:
+            raise InputError(f"cannot write the review {export_review}: "
+                             f"{exc.strerror or exc}") from None
         out.lines.append(f"review: {len(items)} queries written to {export_review} (seed {seed})")
     if wanted:
         numbers = json.loads((audit_dir / "audit.json").read_text("utf-8"))
