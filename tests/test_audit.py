@@ -162,12 +162,14 @@ def test_every_paper_that_published_nothing_says_why(tmp_path):
         {"stage": "generate", "key": "badllm:0", "reason": "malformed-llm-output"}) + "\n")
     ok = ResolvedAnswer(key="r0", raw="x", arxiv_id="2001.00001", title="T",
                         method="exact-title", score=100)
-    _write(tmp_path / "match.jsonl", [
+    matched = [
         _matched("unmatched", 0, [], [DroppedAnswer(key="r0", raw="x", reason="not-on-arxiv")],
                  refs),
         _matched("leaky", 0, [], [DroppedAnswer(key="r0", raw="x", reason="newer-than-source")],
                  refs),
-        _matched("good", 0, [ok], [], refs)])
+        _matched("good", 0, [ok], [], refs)]
+    _write(tmp_path / "generate.jsonl", [m.query for m in matched])
+    _write(tmp_path / "match.jsonl", matched)
     _write(tmp_path / "dataset" / "train.jsonl", [_example("g", "demo", 2021, 1).model_copy(
         update={"source_meta": PublishedSource(published_time="", paper_id="good", title="t",
                                                venue="demo", year=2021)})])
@@ -181,6 +183,9 @@ def test_every_paper_that_published_nothing_says_why(tmp_path):
     write_report(tmp_path)
     saved = json.loads((tmp_path / "audit" / "audit.json").read_text())
     assert len(saved["why_nothing"]) == 5 and "broken: parse: corrupt (xref)" in saved["why_nothing"]
+    (tmp_path / "match.jsonl").unlink()  # a run stopped before match: no answers to blame
+    why = {p["paper_id"]: p["why_nothing"] for p in per_paper(tmp_path)}
+    assert why["unmatched"] == why["leaky"] == "match: not run yet"
 
 
 # ---------------------------------------------------------------- sample and rubric

@@ -159,7 +159,7 @@ def test_max_cost_stops_the_judge_with_what_was_judged_saved(demo):
         sent = len(server.requests)
         assert 0 < sent < 6 and sent * 0.15 <= 0.5  # $0.15 each: the cap holds
     verdicts, meta = load_verdicts(demo / "audit", "judge")
-    assert meta["complete"] is False and len(verdicts) == sent
+    assert meta["complete"] is False and len(verdicts) == sent  # every paid answer is kept
 
 
 def test_judge_command_line(demo):

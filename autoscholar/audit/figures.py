@@ -300,12 +300,14 @@ def per_paper(run_dir: Path, loaded: Loaded | None = None) -> list[dict]:
     parsed = {json.loads(ln)["paper"]["paper_id"] for ln in complete_lines(run_dir / "parse.jsonl")}
     generate_rejects = _rejects_by_paper(run_dir, "generate", 1)
     publish_rejects = _rejects_by_paper(run_dir, "publish", 2)
+    ran = {stage: (run_dir / f"{stage}.jsonl").exists() for stage in ("generate", "match")}
+    ran["publish"] = (run_dir / "dataset").is_dir()
     rows = []
     for p in papers:
         why = ""
         if not published[p.paper_id]:
             why = _why(p.paper_id, stopped, fetched, parsed, contexts, data,
-                       generate_rejects, publish_rejects)
+                       generate_rejects, publish_rejects, ran)
         rows.append({"paper_id": p.paper_id, "title": p.title, "date": _paper_date(p),
                      "contexts": contexts[p.paper_id], "queries": data.queries[p.paper_id],
                      "published": published[p.paper_id], "why_nothing": why})
@@ -313,8 +315,9 @@ def per_paper(run_dir: Path, loaded: Loaded | None = None) -> list[dict]:
 
 
 def _why(paper_id, stopped, fetched, parsed, contexts, data, generate_rejects,
-         publish_rejects) -> str:
+         publish_rejects, ran) -> str:
     """The first stage that left this paper with nothing, in a few words."""
+    later = next((stage for stage in ("generate", "match", "publish") if not ran[stage]), None)
     if paper_id in stopped:
         return stopped[paper_id]
     if paper_id not in fetched:
@@ -323,6 +326,10 @@ def _why(paper_id, stopped, fetched, parsed, contexts, data, generate_rejects,
         return "parse: not parsed yet"
     if not contexts[paper_id]:
         return "contexts: no citation contexts"
+    if generate_rejects.get(paper_id) and not data.queries[paper_id] and ran["match"]:
+        return f"generate: every context rejected ({_counted(generate_rejects[paper_id])})"
+    if later:
+        return f"{later}: not run yet"
     if not data.queries[paper_id]:
         if generate_rejects.get(paper_id):
             return f"generate: every context rejected ({_counted(generate_rejects[paper_id])})"

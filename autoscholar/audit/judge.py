@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -99,31 +100,39 @@ def judge(settings: Settings, run_dir: Path, items: list[Example]) -> tuple[Path
     audit/review.judge.json. Stopped by --max-cost, what was judged is saved first."""
     from ..generate.cost import Budget, BudgetExceeded, price_for
     from ..generate.llm import Endpoint, RequestRejected
+    from ..runner import in_threads
 
     budget = Budget(settings.llm_max_cost, price_for(settings))
     endpoint = Endpoint(settings, run_dir / "cache" / "llm", budget=budget)
-    verdicts: list[Verdict] = []
     meta = {"model": settings.llm, "prompt_version": PROMPT_VERSION, "prompt_hash": prompt_hash()}
-    try:
-        for example in items:
-            try:
-                done = endpoint.complete(format_input(example),
-                                         output_schema(example.answer_arxiv_id))
-            except RequestRejected as exc:
-                verdicts.append(Verdict(qid=example.qid, error=f"request rejected: {exc}"))
-                continue
-            if done.refusal:
-                verdicts.append(Verdict(qid=example.qid, error=f"refused: {done.refusal[:200]}"))
-            elif done.finish_reason == "length":
-                verdicts.append(Verdict(qid=example.qid, error="answer cut off at max tokens"))
-            else:
-                verdicts.append(format_output(done.text, example))
-    except BudgetExceeded:
+
+    stopped = threading.Event()
+
+    def one(example: Example) -> Verdict | None:
+        if stopped.is_set():
+            return None
+        try:
+            done = endpoint.complete(format_input(example), output_schema(example.answer_arxiv_id))
+        except BudgetExceeded:
+            stopped.set()  # requests in flight finish and are kept; no new one is sent
+            return None
+        except RequestRejected as exc:
+            return Verdict(qid=example.qid, error=f"request rejected: {exc}")
+        if done.refusal:
+            return Verdict(qid=example.qid, error=f"refused: {done.refusal[:200]}")
+        if done.finish_reason == "length":
+            return Verdict(qid=example.qid, error="answer cut off at max tokens")
+        return format_output(done.text, example)
+
+    # Model calls wait on the network: a few at once, in input order (runner.in_threads).
+    verdicts = [v for _, v in in_threads(one, [(e.qid, e) for e in items],
+                                         max(1, settings.llm_concurrency)) if v is not None]
+    if stopped.is_set():
         path = save_verdicts(run_dir / "audit", "judge", verdicts, **meta, complete=False)
         raise BudgetExceeded(
             f"audit --judge stopped before passing --max-cost ${settings.llm_max_cost:.4f}: "
             f"{len(verdicts)} of {len(items)} items judged and saved in {path}; rerun with a "
-            "higher --max-cost to go on (judged items come from the cache)") from None
+            "higher --max-cost to go on (judged items come from the cache)")
     paid = len(endpoint.paid)
     meta.update(complete=True, requests_sent=paid, spent_usd=round(budget.spent, 6)
                 if budget.price else None)
