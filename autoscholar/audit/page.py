@@ -215,7 +215,7 @@ generators: {_esc(json.dumps(n["generators"]))}.</p>
 paper.</p>{dated}
 <h2>Papers</h2>{warning}{silent}{paper_table}
 <h2>Matching</h2>{methods}<h3>Weakest fuzzy matches (check these first)</h3>{weak}
-<h3>Near misses: dropped just under the threshold ({n["near_misses"]["count"]})</h3>{near}
+<h3>Near misses: under the threshold or ambiguous ({n["near_misses"]["count"]})</h3>{near}
 <h3>Printed arXiv ids not in the index ({n["printed_unindexed"]["count"]})</h3>{unindexed}
 <h2>Venues beside PaSa's Table 2</h2>{_venues(n["by_venue"])}
 <h2>Distributions</h2>{plots}{dist_numbers}
