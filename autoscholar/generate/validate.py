@@ -17,11 +17,13 @@ from ..records import BibEntry, CitationContext
 
 MAX_WORDS = 60  # PaSa's questions run 15-40 words; a term explained may add a clause
 MIN_WORDS = 3
-# Title quoting (measured in scripts/measure_title_check.py on the demo and the shared PDFs):
-# a question that mentions a topic reaches partial_ratio 70-85 against titles on that topic,
-# one that copies a title's wording reaches 95+; titles of fewer words are names ("BERT",
-# "Deep residual learning") that a question may fairly use as terms.
-TITLE_THRESHOLD = 92.0
+# Title quoting, measured with scripts/measure_query_checks.py on the offline queries of the
+# demo and the 19 shared PDFs (questions built from the citing sentences, so they talk about
+# the cited work as a passage does): against answer titles of 5+ words, partial_ratio has
+# p99 77 and max 84 (376 pairs), against the context's other titles max 72; a copied title
+# scores 100. Titles under 5 words are names or terms ("Layer normalization", "Long short-term
+# memory", "Grobid") that reach 100 in honest questions, so they are not checked.
+TITLE_THRESHOLD = 90.0
 TITLE_MIN_WORDS = 5
 
 # Surnames that are also everyday English words: a question may say "he", "long" or "young"
