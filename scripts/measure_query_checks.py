@@ -1,5 +1,8 @@
 """How the query checks (autoscholar/generate/validate.py) behave on real text.
 
+Also prints, per run, the contexts and the estimated prompt tokens they cost with prompt v1
+and v2 (so a paragraph-unit and a section-unit run of the same PDFs compare the two units).
+
 Reads run directories made with the offline generator (`--llm none`), whose questions are
 built from the citing sentences themselves, so they talk about the cited work the way a
 passage does. Prints, for the title check, the partial-ratio distribution of each question
@@ -21,7 +24,9 @@ from rapidfuzz import fuzz
 from autoscholar.config import QUERY_CHECKS
 from autoscholar.generate import validate
 from autoscholar.io import read_jsonl
-from autoscholar.records import Query
+from autoscholar.generate import prompt
+from autoscholar.generate.cost import estimate_prompt_tokens
+from autoscholar.records import CitationContext, Query
 
 
 def _quantiles(values: list[float]) -> str:
@@ -38,6 +43,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", type=Path)
     args = ap.parse_args()
+    for run in args.runs:
+        found = list(read_jsonl(run / "contexts.jsonl", CitationContext))
+        tokens = {v: sum(estimate_prompt_tokens(prompt.format_input(c, v)) for c in found)
+                  for v in ("generate_v1", "generate_v2")}
+        unit = "section" if any(c.provenance for c in found) else "paragraph"
+        print(f"{run}: {len(found)} {unit} contexts, estimated prompt tokens "
+              + ", ".join(f"{v} {n}" for v, n in tokens.items()))
     queries = [q for run in args.runs for q in read_jsonl(run / "generate.jsonl", Query)]
     print(f"{len(queries)} offline queries from {len(args.runs)} runs")
     scores: dict[tuple[str, str], list[float]] = {}
