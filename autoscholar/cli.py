@@ -251,6 +251,7 @@ def status(
     match_threshold: Optional[float] = ThresholdOpt,
     online: Optional[bool] = OnlineOpt,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per stage instead."),
+    context_unit: Optional[str] = ContextUnitOpt,
 ) -> None:
     """Each stage of a run: done, partial, stale (made with other settings than the run's own,
     changed by the options given, which are build's) or not started, with counts from disk."""
@@ -260,7 +261,8 @@ def status(
                                  grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
                                  llm_json_mode=llm_json_mode, llm_max_tokens=llm_max_tokens,
                                  arxiv_index=arxiv_index, limit=limit, sections=sections,
-                                 match_threshold=match_threshold, arxiv_online=online)
+                                 match_threshold=match_threshold, arxiv_online=online,
+                                 context_unit=context_unit)
     rows, note = run_status(settings, run_dir)
     for line in ([json.dumps(r.as_dict()) for r in rows] if as_json else lines(rows)):
         typer.echo(line)
