@@ -57,6 +57,19 @@ def _split_sections(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
 
 
+def _query_checks(text: str | None) -> dict | None:
+    """'multi-condition=reject,long-question=off' -> a mapping; Settings checks the names."""
+    if text is None:
+        return None
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        check, eq, action = part.partition("=")
+        if not eq or action.strip() not in ("reject", "flag", "off"):
+            raise typer.BadParameter(f"--query-checks wants CHECK=reject|flag|off, got {part!r}")
+        out[check.strip()] = action.strip()
+    return out
+
+
 def _settings(**flags) -> Settings:
     given = {k: v for k, v in flags.items() if v is not None}
     if given.get("venue") not in (None, *VENUES):
@@ -86,6 +99,8 @@ def _settings_for_run(run_dir: Path, **flags) -> Settings:
         raise InputError(f"{manifest} is damaged ({type(exc).__name__}: {exc}): "
                          "fix or delete it and rerun `autoscholar build`") from None
     recorded = {k: v for k, v in recorded.items() if not k.endswith("_set")}
+    if isinstance(recorded.get("query_checks"), dict) and flags.get("query_checks"):
+        flags["query_checks"] = {**recorded["query_checks"], **flags["query_checks"]}
     recorded.update({k: v for k, v in flags.items() if v is not None})
     recorded["run_dir"] = str(run_dir)
     if isinstance(recorded.get("sections"), str):
@@ -153,6 +168,14 @@ PriceFileOpt = typer.Option(None, "--price-file", help="A price table like the b
 DryRunOpt = typer.Option(False, "--dry-run", help="Count the LLM requests the run would send "
                          "(after the cache), their tokens and cost, sync and batch; send none. "
                          "build --dry-run runs fetch, parse and contexts first (no LLM).")
+ContextUnitOpt = typer.Option(None, "--context-unit", help="What one prompt shows the model: "
+                              "paragraph (default: each citing paragraph) or section (a whole "
+                              "Related Work section with its subsections, as PaSa did).")
+QueryChecksOpt = typer.Option(None, "--query-checks", metavar="CHECK=ACTION,...", help="What a "
+                              "failed check of a model's query does: reject, flag or off, e.g. "
+                              "'multi-condition=reject,author-in-question=flag'. Checks: "
+                              "unknown-key, empty-question, long-question, title-in-question, "
+                              "author-in-question (reject by default), multi-condition (flag).")
 OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
                          "cached) for references the local index does not hold (default: off).")
 
@@ -181,6 +204,8 @@ def build(
     price_out: Optional[float] = PriceOutOpt,
     price_file: Optional[Path] = PriceFileOpt,
     dry_run: bool = DryRunOpt,
+    context_unit: Optional[str] = ContextUnitOpt,
+    query_checks: Optional[str] = QueryChecksOpt,
 ) -> None:
     """Run every stage (fetch, parse, contexts, generate, match, publish, audit). Resumable:
     rerun the same command after an interruption and it finishes without redoing work."""
@@ -190,6 +215,7 @@ def build(
                          grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
                          arxiv_index=arxiv_index, limit=limit, sections=sections,
                          match_threshold=match_threshold, arxiv_online=online,
+                         context_unit=context_unit, query_checks=_query_checks(query_checks),
                          **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
                                       price_out, price_file))
     if settings.venue == "local" and settings.pdf_dir is None:
@@ -225,6 +251,7 @@ def status(
     match_threshold: Optional[float] = ThresholdOpt,
     online: Optional[bool] = OnlineOpt,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per stage instead."),
+    context_unit: Optional[str] = ContextUnitOpt,
 ) -> None:
     """Each stage of a run: done, partial, stale (made with other settings than the run's own,
     changed by the options given, which are build's) or not started, with counts from disk."""
@@ -234,7 +261,8 @@ def status(
                                  grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
                                  llm_json_mode=llm_json_mode, llm_max_tokens=llm_max_tokens,
                                  arxiv_index=arxiv_index, limit=limit, sections=sections,
-                                 match_threshold=match_threshold, arxiv_online=online)
+                                 match_threshold=match_threshold, arxiv_online=online,
+                                 context_unit=context_unit)
     rows, note = run_status(settings, run_dir)
     for line in ([json.dumps(r.as_dict()) for r in rows] if as_json else lines(rows)):
         typer.echo(line)
@@ -296,11 +324,13 @@ def generate(
     dry_run: bool = DryRunOpt,
     redo: bool = typer.Option(False, "--redo", help="Redo this stage and every stage after it "
                               "with the settings given (paid LLM answers stay cached)."),
+    query_checks: Optional[str] = QueryChecksOpt,
 ) -> None:
     """Generate stage only: citation contexts -> queries, offline or through an LLM."""
     from .stages import run_named
 
     settings = _settings_for_run(run_dir, llm=llm, llm_base_url=llm_base_url,
+                                 query_checks=_query_checks(query_checks),
                                  **_llm_flags(llm_json_mode, llm_max_tokens, max_cost,
                                               price_in, price_out, price_file))
     if dry_run:
@@ -387,6 +417,7 @@ def contexts(
     sections: Optional[str] = SectionsOpt,
     redo: bool = typer.Option(False, "--redo", help="With a run directory: redo the contexts "
                               "stage and every stage after it with the settings given."),
+    context_unit: Optional[str] = ContextUnitOpt,
 ) -> None:
     """Print the citation contexts of one PDF as JSON lines, or run the contexts stage."""
     from .contexts import contexts_for
@@ -396,13 +427,14 @@ def contexts(
 
     if path.is_dir():
         settings = _settings_for_run(path, parser=parser, grobid_url=grobid_url,
-                                     sections=sections)
+                                     sections=sections, context_unit=context_unit)
         _report({"contexts": run_named("contexts", settings, path,
                                        redo_from="contexts" if redo else None)})
         return
     if not path.is_file():
         raise typer.BadParameter(f"no such file: {path}")
-    settings = _settings(parser=parser, grobid_url=grobid_url, sections=sections, parse_workers=1)
+    settings = _settings(parser=parser, grobid_url=grobid_url, sections=sections, parse_workers=1,
+                         context_unit=context_unit)
     paper = Paper(paper_id=path.stem, venue="local", title=path.stem)
     import tempfile
 

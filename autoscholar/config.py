@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .parse import BACKENDS
@@ -16,6 +16,10 @@ from .sources import SOURCES
 
 VENUES = tuple(SOURCES)
 PARSERS = tuple(BACKENDS)
+
+QUERY_CHECKS = {"unknown-key": "reject", "empty-question": "reject", "long-question": "reject",
+                "title-in-question": "reject", "author-in-question": "reject",
+                "multi-condition": "flag"}
 
 URL_FIELDS = ("venue_base_url", "grobid_url", "llm_base_url", "arxiv_api_url")
 # Query parameters that carry a credential in some OpenAI-compatible or proxy endpoints.
@@ -41,6 +45,9 @@ class Settings(BaseSettings):
     grobid_backoff: float = 1.0  # seconds; doubles per 503 retry, with jitter
     grobid_backoff_cap: float = 30.0
     sections: list[str] = Field(default_factory=lambda: list(DEFAULT_SECTIONS))
+    # What one prompt shows the model: a citing paragraph, or a whole target section with its
+    # subsections (as PaSa did); section contexts keep each sentence's heading and paragraph.
+    context_unit: Literal["paragraph", "section"] = "paragraph"
     parse_workers: int = 0  # 0 = one per core
     parse_timeout: float = 120.0  # seconds per PDF
     parse_memory_mb: int = 2048
@@ -60,6 +67,11 @@ class Settings(BaseSettings):
     llm_price_in: float | None = Field(None, ge=0)  # USD per 1M prompt tokens
     llm_price_out: float | None = Field(None, ge=0)  # USD per 1M completion tokens
     llm_price_file: Path | None = None  # a price table like data/prices.json
+    # What each check of a model's query does when it fails (generate/validate.py): "reject"
+    # drops the query, "flag" keeps it with the check in Query.flags, "off" skips the check.
+    # A mapping given replaces only the checks it names.
+    query_checks: dict[str, Literal["reject", "flag", "off"]] = Field(
+        default_factory=lambda: dict(QUERY_CHECKS))
 
     arxiv_index: Path | None = None  # default for the demo: the bundled mini index
     match_threshold: float = 90.0
@@ -71,6 +83,15 @@ class Settings(BaseSettings):
     dev_fraction: float = 0.1
     test_fraction: float = 0.1
     hub_token: SecretStr | None = None
+
+    @field_validator("query_checks")
+    @classmethod
+    def _known_checks(cls, value: dict) -> dict:
+        unknown = sorted(set(value) - set(QUERY_CHECKS))
+        if unknown:
+            raise ValueError(f"unknown check {', '.join(unknown)}: the checks are "
+                             f"{', '.join(QUERY_CHECKS)}")
+        return {**QUERY_CHECKS, **value}
 
     def resolved_run_dir(self) -> Path:
         if self.run_dir is not None:

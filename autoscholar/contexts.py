@@ -1,13 +1,17 @@
-"""contexts stage: Related Work section(s) -> citation contexts, one per citing paragraph."""
+"""contexts stage: Related Work section(s) -> citation contexts, one per citing paragraph
+(--context-unit paragraph) or one per target section with its subsections (section: what PaSa
+gave its model), each sentence then carrying the heading, paragraph and sentence it came from."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Settings
 from .io import read_jsonl
-from .records import BibEntry, CitationContext, ParsedPaper, Reject, Section, Sentence, SourceMeta
+from .records import (BibEntry, CitationContext, ParsedPaper, Reject, Section, Sentence,
+                      SentenceSource, SourceMeta)
 from .runner import StageStats, key_of, require, run_stage
 
 _NUMBERING = re.compile(r"^\s*(?:[0-9]+(?:\.[0-9]+)*\.?|[A-Z]\.(?:[0-9]+\.?)*|[IVX]+\.)\s+")
@@ -66,8 +70,35 @@ def cite_sentence(sentence: Sentence, known: set[str]) -> str:
     return re.sub(r"\s{2,}", " ", text).strip()
 
 
-def extract_contexts(parsed: ParsedPaper, targets: list[str]) -> list[CitationContext]:
-    """One context per paragraph of the target sections that cites at least one known entry."""
+@dataclass
+class _Unit:
+    heading: str
+    sentences: list[str]
+    keys: list[str]
+    provenance: list[SentenceSource] | None = None  # section unit only
+
+
+def _cited_keys(paragraph, bib) -> list[str]:
+    keys: list[str] = []
+    for sentence in paragraph.sentences:
+        for cite in sentence.cites:
+            keys.extend(k for k in cite.keys if k in bib and k not in keys)
+    return keys
+
+
+def _unit_heading(section: Section, wanted: set[str]) -> str:
+    """The heading path down to the first target heading: what a section-unit context groups
+    by, so "Related Work > Dense retrieval" joins "Related Work"."""
+    path = section.path or [section.title]
+    first = next((i for i, h in enumerate(path) if is_target(h, wanted)), len(path) - 1)
+    return " > ".join(path[: first + 1])
+
+
+def extract_contexts(parsed: ParsedPaper, targets: list[str],
+                     unit: str = "paragraph") -> list[CitationContext]:
+    """One context per paragraph of the target sections that cites at least one known entry,
+    or (unit="section") one per target section holding all its citing paragraphs, subsections
+    included, with each sentence's provenance."""
     bib = {entry.key: entry for entry in parsed.bibliography}
     paper = parsed.paper
     source = SourceMeta(
@@ -77,28 +108,40 @@ def extract_contexts(parsed: ParsedPaper, targets: list[str]) -> list[CitationCo
         year=paper.year,
         published=paper.published,
     )
-    contexts: list[CitationContext] = []
+    wanted = {normalize_heading(t) for t in targets}
+    units: list[_Unit] = []
+    by_heading: dict[str, _Unit] = {}  # section unit: the context each target section fills
     for section in find_target_sections(parsed, targets):
         heading = " > ".join(section.path or [section.title])
-        for paragraph in section.paragraphs:
-            keys: list[str] = []
-            for sentence in paragraph.sentences:
-                for cite in sentence.cites:
-                    keys.extend(k for k in cite.keys if k in bib and k not in keys)
+        for number, paragraph in enumerate(section.paragraphs):
+            keys = _cited_keys(paragraph, bib)
             if not keys:
                 continue
-            refs: list[BibEntry] = [bib[k] for k in keys]
-            contexts.append(
-                CitationContext(
-                    context_id=f"{paper.paper_id}:{len(contexts)}",
-                    source=source,
-                    section=heading,
-                    sentences=[cite_sentence(s, set(bib)) for s in paragraph.sentences],
-                    refs=refs,
-                    parser=parsed.parser,
-                )
-            )
-    return contexts
+            sentences = [cite_sentence(s, set(bib)) for s in paragraph.sentences]
+            if unit == "paragraph":
+                units.append(_Unit(heading, sentences, keys))
+                continue
+            top = _unit_heading(section, wanted)
+            if top not in by_heading:
+                by_heading[top] = _Unit(top, [], [], [])
+                units.append(by_heading[top])
+            into = by_heading[top]
+            into.sentences.extend(sentences)
+            into.keys.extend(k for k in keys if k not in into.keys)
+            into.provenance.extend(SentenceSource(section=heading, paragraph=number, sentence=i)
+                                   for i in range(len(sentences)))
+    return [
+        CitationContext(
+            context_id=f"{paper.paper_id}:{n}",
+            source=source,
+            section=u.heading,
+            sentences=u.sentences,
+            refs=[bib[k] for k in u.keys],
+            parser=parsed.parser,
+            provenance=u.provenance,
+        )
+        for n, u in enumerate(units)
+    ]
 
 
 def contexts_for(parsed: ParsedPaper, settings: Settings) -> list[CitationContext] | Reject:
@@ -107,11 +150,17 @@ def contexts_for(parsed: ParsedPaper, settings: Settings) -> list[CitationContex
         heads = "; ".join(s.title for s in parsed.sections if not s.path[1:])[:300]
         return Reject(stage="contexts", key=key, reason="no-related-work-section",
                       detail=f"headings: {heads}")
-    found = extract_contexts(parsed, settings.sections)
+    found = extract_contexts(parsed, settings.sections, settings.context_unit)
     if not found:
         return Reject(stage="contexts", key=key, reason="no-citation-contexts",
                       detail="the target sections cite no bibliography entry")
     return found
+
+
+def unit_identity(settings: Settings) -> dict:
+    """The contexts stage's output depends on the unit; the paragraph unit, which is what the
+    stage always did, adds nothing, so fingerprints of runs made before the flag still fit."""
+    return {} if settings.context_unit == "paragraph" else {"context_unit": settings.context_unit}
 
 
 def contexts(settings: Settings, run_dir: Path) -> StageStats:

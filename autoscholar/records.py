@@ -8,9 +8,9 @@ the sentence and the bibliography entry that produced it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, get_args
+from typing import ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 # How an answer was linked to arXiv: by the printed id, the exact normalised title or a fuzzy
 # title match, against the local index or (with --online) the arXiv API.
@@ -31,12 +31,26 @@ RejectReason = Literal[
     "no-related-work-section", "no-citation-contexts",
     "malformed-llm-output", "truncated-llm-output", "llm-refusal", "llm-request-rejected",
     "no-query",
+    # generate's checks of each query (generate/validate.py); a dropped query's reject names it
+    "unknown-key", "title-in-question", "author-in-question", "empty-question", "long-question",
+    "multi-condition",
     "no-answer-on-arxiv", "near-duplicate",
 ]
 
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # Fields added after a record's shape was first written out: left out of the JSON while they
+    # are None or empty, so runs that do not use them write the same bytes as before.
+    _omit_empty: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler):
+        data = handler(self)
+        for name in self._omit_empty:
+            if name in data and data[name] in (None, [], {}):
+                del data[name]
+        return data
 
 
 # ---------------------------------------------------------------- fetch -> parse
@@ -121,8 +135,20 @@ class SourceMeta(Record):
     published: dt.date | None = None
 
 
+class SentenceSource(Record):
+    """Where one sentence of a section-unit context was printed."""
+
+    section: str  # heading path of its (sub)section, joined by " > "
+    paragraph: int  # the paragraph's place among that (sub)section's paragraphs, from 0
+    sentence: int  # the sentence's place in its paragraph, from 0
+
+
 class CitationContext(Record):
-    """One paragraph of a target section that cites the paper's bibliography."""
+    """The citing text a query is asked about: one paragraph of a target section that cites the
+    paper's bibliography (--context-unit paragraph), or all citing paragraphs of one target
+    section with its subsections (--context-unit section)."""
+
+    _omit_empty = ("provenance",)
 
     context_id: str  # "<paper_id>:<n>", n counting contexts in reading order
     source: SourceMeta
@@ -131,6 +157,9 @@ class CitationContext(Record):
     sentences: list[str]
     refs: list[BibEntry]  # the entries cited in this paragraph, in order of first citation
     parser: str = ""
+    # Section unit only: where each of `sentences` was printed (index-aligned). A paragraph
+    # context is its own provenance: context_id counts paragraphs, section names the heading.
+    provenance: list[SentenceSource] | None = None
 
     @property
     def text(self) -> str:
@@ -163,6 +192,8 @@ class Usage(Record):
 
 
 class Query(Record):
+    _omit_empty = ("cited_in", "flags")
+
     query_id: str  # "<context_id>:<k>"
     context: CitationContext
     question: str
@@ -171,6 +202,10 @@ class Query(Record):
     prompt_version: str
     raw_output: str = ""  # what the model said, kept for auditing
     usage: Usage | None = None  # None for the offline generator
+    # Indices into context.sentences of the sentences that cite an answer: set for model
+    # queries and for section-unit contexts (an offline paragraph query is one sentence's).
+    cited_in: list[int] | None = None
+    flags: list[str] = Field(default_factory=list)  # checks that failed as "flag", not "reject"
 
 
 # ---------------------------------------------------------------- match -> publish
@@ -237,6 +272,8 @@ class Example(Record):
 class Reject(Record):
     """An input a stage could not use, with the reason, written to <stage>.rejects.jsonl."""
 
+    _omit_empty = ("query_id",)
+
     stage: str
     key: str
     reason: RejectReason
@@ -244,3 +281,6 @@ class Reject(Record):
     raw_output: str | None = None  # the model's answer, when that is what was rejected
     # A transient failure (server down, timeout) is not marked done, so a rerun retries it.
     transient: bool = False
+    # generate: the one query of the context (key) that a check dropped; its question is in
+    # detail. The context's other queries may have been kept.
+    query_id: str | None = None

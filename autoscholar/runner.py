@@ -23,7 +23,7 @@ from .errors import InputError
 from .io import complete_lines, split_lines, write_atomic
 from .records import Reject
 
-Outcome = list[BaseModel] | Reject
+Outcome = list[BaseModel] | Reject  # the list may hold Rejects of dropped parts
 
 
 @dataclass
@@ -109,6 +109,16 @@ def run_stage(
                         advance()
                         continue
                 else:
+                    # A list may carry Rejects of the parts of one input that were dropped
+                    # (generate: a query that failed a check) beside the records kept.
+                    dropped = [r for r in outcome if isinstance(r, Reject)]
+                    outcome = [r for r in outcome if not isinstance(r, Reject)]
+                    for part in dropped:
+                        stats.reasons[part.reason] = stats.reasons.get(part.reason, 0) + 1
+                        rej.write(part.model_dump_json().encode() + b"\n")
+                    stats.rejects += len(dropped)
+                    if dropped:
+                        rej.flush()
                     if outcome:
                         out.write(b"".join(r.model_dump_json().encode() + b"\n" for r in outcome))
                         out.flush()

@@ -228,11 +228,18 @@ def test_placeholders_printed_in_pdf_text_are_not_expanded():
 @pytest.mark.parametrize("raw", [
     '{"queries": [{"question": "Which papers propose the Transformer?", "answer_keys": ["b0"]}]}',
     '```json\n{"queries": [{"question": "Which papers propose the Transformer?", "answer_keys": ["b0"]}]}\n```',
-    'Sure! {"queries": [{"question": "Which papers propose the Transformer?", "answer_keys": ["b0", "b0", "zz"]}]}',
+    'Sure! {"queries": [{"question": "Which papers propose the Transformer?", "answer_keys": ["b0", "b0"]}]}',
 ])
-def test_format_output_accepts_json_and_drops_unknown_keys(raw):
+def test_format_output_accepts_json(raw):
     assert prompt.format_output(raw, make_context()) == [
         ("Which papers propose the Transformer?", ["b0"])]
+
+
+def test_format_output_keeps_unknown_keys_for_the_checks():
+    # The unknown-key check (validate.py) decides; format_output only parses.
+    raw = '{"queries": [{"question": "Which papers propose the Transformer?", "answer_keys": ["b0", "zz"]}]}'
+    assert prompt.format_output(raw, make_context()) == [
+        ("Which papers propose the Transformer?", ["b0", "zz"])]
 
 
 @pytest.mark.parametrize("raw", [
@@ -248,7 +255,7 @@ def test_format_output_rejects_invalid(raw):
 
 GOOD = json.dumps({"queries": [
     {"question": "Which papers replace recurrence with self-attention?", "answer_keys": ["b0"]},
-    {"question": "Which studies pretrain bidirectional encoders?", "answer_keys": ["b1", "b9"]},
+    {"question": "Which studies pretrain bidirectional encoders?", "answer_keys": ["b1"]},
 ]})
 
 

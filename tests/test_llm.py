@@ -8,7 +8,7 @@ import pytest
 
 from autoscholar.config import Settings
 from autoscholar.errors import InputError, ServiceError
-from autoscholar.generate import prompt
+from autoscholar.generate import first_request, prompt
 from autoscholar.generate.cost import Budget, estimate_prompt_tokens, price_for
 from autoscholar.generate.plan import plan
 from autoscholar.generate.stage import generate
@@ -206,14 +206,16 @@ def test_usage_is_kept_per_query_and_summed_per_context(run_dir):
 
 def test_max_cost_stops_before_the_budget_and_a_rerun_goes_on(run_dir):
     n = len(contexts(run_dir))
-    price = 1000.0  # USD per 1M tokens both ways: about $0.2 per worst-case request here
+    price = 1000.0  # USD per 1M tokens both ways
+    # Room for about four and a half worst-case requests, whatever the prompt's length.
+    worst = max(estimate_prompt_tokens(first_request(c)[0]) for c in contexts(run_dir)) + 100
 
     def reply(body):
         return 200, {"content": answer_all(body),
                      "usage": {"prompt_tokens": estimate_prompt_tokens(body["messages"]),
                                "completion_tokens": 60}}
 
-    budget = 0.9
+    budget = 4.5 * worst * price / 1e6
     with FakeOpenAI(reply) as server:
         settings = settings_for(server, run_dir, llm_max_tokens=100, llm_max_cost=budget,
                                 llm_price_in=price, llm_price_out=price, llm_concurrency=3)

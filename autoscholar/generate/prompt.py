@@ -11,14 +11,16 @@ from ..errors import LLMOutputError
 from ..records import CitationContext
 from ..resources import resource
 
-PROMPT_VERSION = "generate_v1"
+PROMPT_VERSION = "generate_v2"
 MAX_QUERIES = 5
-MAX_QUESTION_CHARS = 400
+MAX_SECTION_QUERIES = 15  # a whole section (--context-unit section) supports more questions
 
 
 class _Item(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    question: str = Field(min_length=8, max_length=MAX_QUESTION_CHARS)
+    # Length is for the checks (validate.py) to judge per question: one empty or rambling
+    # question must not throw away the answer's other questions.
+    question: str
     answer_keys: list[str] = Field(min_length=1)
 
 
@@ -27,7 +29,11 @@ class _Output(BaseModel):
     queries: list[_Item]
 
 
-def output_schema(keys: list[str] | None = None) -> dict:
+def max_queries(context: CitationContext) -> int:
+    return MAX_SECTION_QUERIES if context.provenance else MAX_QUERIES
+
+
+def output_schema(keys: list[str] | None = None, limit: int = MAX_QUERIES) -> dict:
     """JSON schema for structured output (OpenAI / vLLM `response_format`). Given the
     context's bibliography keys, answers are an enum of them: a server that enforces the
     schema (OpenAI strict, llama.cpp's grammar) cannot return a key the paper does not cite."""
@@ -44,7 +50,7 @@ def output_schema(keys: list[str] | None = None) -> dict:
     return {
         "type": "object",
         "properties": {"queries": {"type": "array", "items": item, "minItems": 1,
-                                   "maxItems": MAX_QUERIES}},
+                                   "maxItems": limit}},
         "required": ["queries"],
         "additionalProperties": False,
     }
@@ -54,16 +60,39 @@ def template(version: str = PROMPT_VERSION) -> str:
     return resource("prompts", f"{version}.txt").read_text("utf-8")
 
 
+def passage(context: CitationContext) -> str:
+    """The context's text as the model reads it: a paragraph as one line; a section as its
+    paragraphs, blank-line separated, a subsection's first one opened by its heading."""
+    if not context.provenance:
+        return context.text
+    paragraphs: list[tuple[str, list[str]]] = []  # (heading path, sentences)
+    last = None
+    for sentence, where in zip(context.sentences, context.provenance):
+        if (where.section, where.paragraph) != last:
+            paragraphs.append((where.section, []))
+            last = (where.section, where.paragraph)
+        paragraphs[-1][1].append(sentence)
+    out, heading = [], context.section
+    for section, sentences in paragraphs:
+        text = " ".join(sentences)
+        if section != heading:
+            heading = section
+            text = f"Subsection: {section.removeprefix(context.section + ' > ')}\n{text}"
+        out.append(text)
+    return "\n\n".join(out)
+
+
 def format_input(context: CitationContext, version: str = PROMPT_VERSION) -> list[dict]:
     bibliography = "\n".join(
         f"[{ref.key}] {ref.title or ref.raw}" + (f" ({ref.year})" if ref.year else "")
         for ref in context.refs
     )
     values = {
-        "max_queries": str(MAX_QUERIES),
+        "max_queries": str(max_queries(context)),
         "section": context.section,
         "bibliography": bibliography,
-        "paragraph": context.text.replace(">>>", "> > >"),
+        "paragraph": passage(context).replace(">>>", "> > >"),
+        "keys": ", ".join(dict.fromkeys(ref.key for ref in context.refs)),
     }
     # One pass over the template, not str.format or chained str.replace: the inserted text is
     # untrusted PDF text full of braces, and a "{paragraph}" printed in a heading or a reference
@@ -72,7 +101,7 @@ def format_input(context: CitationContext, version: str = PROMPT_VERSION) -> lis
     return [{"role": "user", "content": prompt}]
 
 
-_PLACEHOLDER = re.compile(r"\{(max_queries|section|bibliography|paragraph)\}")
+_PLACEHOLDER = re.compile(r"\{(max_queries|section|bibliography|paragraph|keys)\}")
 
 
 def _json_text(text: str) -> str:
@@ -85,22 +114,24 @@ def _json_text(text: str) -> str:
 
 
 def format_output(text: str, context: CitationContext) -> list[tuple[str, list[str]]]:
-    """Validated (question, answer_keys) pairs. Keys not in the paragraph's refs are removed:
-    answers may only come from the paper's own bibliography."""
+    """(question, answer_keys) pairs as the model gave them, whitespace normalised, repeated
+    keys and questions removed. Keys the passage does not cite stay in, for the unknown-key
+    check (validate.py) to judge; an answer in which no query has a cited key is an error,
+    so that the stage asks once more."""
     try:
         parsed = _Output.model_validate(json.loads(_json_text(text)))
     except (json.JSONDecodeError, ValidationError) as exc:
         first = str(exc).splitlines()[0]
         raise LLMOutputError(f"model output is not the expected JSON: {first}") from exc
-    known = [ref.key for ref in context.refs]
+    known = {ref.key for ref in context.refs}
     out: list[tuple[str, list[str]]] = []
     seen: set[str] = set()
-    for item in parsed.queries[:MAX_QUERIES]:
-        keys = [k for k in dict.fromkeys(item.answer_keys) if k in known]
+    for item in parsed.queries[:max_queries(context)]:
+        keys = list(dict.fromkeys(item.answer_keys))
         question = " ".join(item.question.split())
-        if keys and question.lower() not in seen:
+        if question.lower() not in seen:
             seen.add(question.lower())
             out.append((question, keys))
-    if not out:
+    if not any(k in known for _, keys in out for k in keys):
         raise LLMOutputError("model output has no query whose answers are in the bibliography")
     return out
