@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .config import Settings
 from .io import read_jsonl
+from .parse.lexicon import SECONDARY_SECTIONS
 from .records import BibEntry, CitationContext, ParsedPaper, Reject, Section, Sentence, SourceMeta
 from .runner import StageStats, key_of, require, run_stage
 
@@ -48,7 +49,7 @@ def find_target_sections(parsed: ParsedPaper, targets: list[str]) -> list[Sectio
 def _only_background(section: Section, wanted: set[str]) -> bool:
     hits = [normalize_heading(h) for h in (section.path or [section.title])]
     hits = [h for h in hits if is_target(h, wanted)]
-    return bool(hits) and all(h == "background" for h in hits)
+    return bool(hits) and all(h in SECONDARY_SECTIONS for h in hits)
 
 
 def cite_sentence(sentence: Sentence, known: set[str]) -> str:

@@ -1,0 +1,112 @@
+"""PDFs that show the layouts where a Related Work section used to be missed: review copies
+with line numbers in both margins, bold body-size headings, appendix tables of contents,
+templates whose headings carry no style at all. Laid out by PyMuPDF (pdf_fixture helpers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+
+from pdf_fixture import write_lines
+
+LEFT_COL, RIGHT_COL, COL_W = 60, 316, 236
+
+INTRO = [
+    "Parsing scientific documents well is hard, and",
+    "many systems exist for it (Smith et al., 2020).",
+    "We study the problem of reading order here.",
+]
+RELATED = [
+    "Column detection was proposed by Lee and Kim",
+    "(2018), and rule-based systems came before it",
+    "(Doe, 2019). Neural parsers (van der Berg and",
+    "Lee, 2021) learn layouts from many pages.",
+]
+BACKGROUND = [
+    "A page is a set of glyphs with positions. We",
+    "write a line as its glyphs, left to right, as",
+    "in the standard definition (Smith et al., 2020).",
+]
+REFS = [
+    ["Jane Doe. 2019. Rules for reading order. Journal", "of Layout, 3:1-9."],
+    ["Minh Lee and Ann Kim. 2018. Column detection in", "scanned papers. In ICDAR."],
+    ["John Smith, Ann Kim, and Bo Wu. 2020. Learning to", "read papers. arXiv preprint arXiv:2001.01234."],
+    ["Piet van der Berg and Minh Lee. 2021. Neural layout", "parsers. In CVPR."],
+]
+
+
+def references(page, x, y, size=9.0):
+    """Author-year entries with hanging indents, from ``y`` down."""
+    for entry in REFS:
+        y = write_lines(page, x, y + 2, entry[:1], size=size)
+        y = write_lines(page, x + 10, y, entry[1:], size=size)
+    return y
+GOLD_RELATED = {"Lee and Kim", "Doe", "van der Berg"}
+
+
+class Numbered:
+    """Writes lines as a review copy does: each line's number is set in the margin beside it,
+    right after it in the content stream, so MuPDF reads number and text as one block."""
+
+    def __init__(self, page, first: int = 1):
+        self.page, self.n = page, first
+
+    def lines(self, x, y, lines, size=10.0, font="helv", lead=None):
+        lead = lead or size * 1.25
+        margin = 20 if x < 300 else 566
+        for text in lines:
+            self.page.insert_text((x, y), text, fontname=font, fontsize=size)
+            self.page.insert_text((margin, y), f"{self.n:03d}", fontname="hebo", fontsize=8)
+            self.n += 1
+            y += lead
+        return y
+
+
+def review_two_column(path: Path, rw_title: str = "2   Related work") -> Path:
+    """ACL review copy: two columns, line numbers in the left and the right margin on the
+    baselines of the text, "Related work" then "Background"."""
+    doc = pymupdf.open()
+    n = 1
+    for page_no in range(2):
+        p = doc.new_page(width=612, height=792)
+        w = Numbered(p, n)
+        if page_no == 0:
+            write_lines(p, 170, 60, ["Parsing Two Columns Correctly"], size=15, font="hebo")
+            y = w.lines(LEFT_COL, 110, ["1   Introduction"], size=12, font="hebo")
+            y = w.lines(LEFT_COL, y + 4, INTRO * 3, size=10)
+            y = w.lines(LEFT_COL, y + 10, [rw_title], size=12, font="hebo")
+            w.lines(LEFT_COL, y + 4, RELATED * 2, size=10)
+            y = w.lines(RIGHT_COL, 110, ["3   Background"], size=12, font="hebo")
+            w.lines(RIGHT_COL, y + 4, BACKGROUND * 3, size=10)
+        else:
+            y = w.lines(LEFT_COL, 110, ["4   Method"], size=12, font="hebo")
+            w.lines(LEFT_COL, y + 4, BACKGROUND * 4, size=10)
+            y = w.lines(RIGHT_COL, 110, ["References"], size=12, font="hebo")
+            for entry in REFS:
+                y = w.lines(RIGHT_COL, y + 2, entry[:1], size=9)
+                y = w.lines(RIGHT_COL + 10, y, entry[1:], size=9)
+        n = w.n
+    doc.save(path)
+    return path
+
+
+def one_column(path: Path, rw_title: str = "2   Related Work", rw_font: str = "hebo",
+               rw_size: float = 12.0, extra_pages=None) -> Path:
+    """One column: Introduction, a related-work section under ``rw_title`` set in ``rw_font``
+    at ``rw_size``, Method, References; ``extra_pages(doc)`` may add pages (appendices)."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    write_lines(p, 150, 60, ["Parsing Scientific Papers Correctly"], size=16, font="hebo")
+    y = write_lines(p, 72, 110, ["1   Introduction"], size=12, font="hebo")
+    y = write_lines(p, 72, y + 4, INTRO * 2)
+    y = write_lines(p, 72, y + 12, [rw_title], size=rw_size, font=rw_font)
+    y = write_lines(p, 72, y + 4, RELATED * 2)
+    y = write_lines(p, 72, y + 12, ["3   Method"], size=12, font="hebo")
+    y = write_lines(p, 72, y + 4, BACKGROUND * 2)
+    y = write_lines(p, 72, y + 12, ["References"], size=12, font="hebo")
+    references(p, 72, y + 4)
+    if extra_pages:
+        extra_pages(doc)
+    doc.save(path)
+    return path

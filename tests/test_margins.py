@@ -1,0 +1,50 @@
+"""pymupdf/margins.py: review-copy line numbers in both margins leave text and headings."""
+
+from __future__ import annotations
+
+import re
+
+from autoscholar.config import DEFAULT_SECTIONS
+from autoscholar.contexts import extract_contexts, find_target_sections
+from autoscholar.parse.pymupdf.pdf import parse_pdf
+from pdf_fixture import PAPER
+from rw_fixture import review_two_column
+
+
+def test_line_numbers_in_both_margins_leave_headings_and_text(tmp_path):
+    doc = parse_pdf(PAPER, review_two_column(tmp_path / "review.pdf"))
+    titles = [s.title for s in doc.sections]
+    assert titles[:3] == ["Introduction", "Related work", "Background"]
+    for s in doc.sections:
+        for para in s.paragraphs:
+            for sent in para.sentences:
+                assert not re.search(r"\b\d{3}\b", sent.text), sent.text
+    found = find_target_sections(doc, DEFAULT_SECTIONS)
+    assert [s.title for s in found] == ["Related work"]  # not the Background after it
+    cited = {r.title for c in extract_contexts(doc, DEFAULT_SECTIONS) for r in c.refs}
+    assert cited == {"Rules for reading order", "Column detection in scanned papers",
+                     "Neural layout parsers"}
+    assert len(doc.bibliography) == 4
+
+
+def test_a_column_of_numbers_in_the_text_is_not_line_numbering(tmp_path):
+    """Digits stacked in a table inside the text column stay (they are not in a margin)."""
+    import pymupdf
+
+    from pdf_fixture import write_lines
+
+    pdf = pymupdf.open()
+    p = pdf.new_page(width=612, height=792)
+    y = write_lines(p, 72, 80, ["1   Introduction"], size=12, font="hebo")
+    y = write_lines(p, 72, y + 4, ["We count the items in the table below, row by row, as follows."] * 3)
+    for i in range(20):
+        write_lines(p, 72, y + 12 * i, [f"Row label number {i} has the value of"])
+        write_lines(p, 300, y + 12 * i, [str(100 + i)])
+    doc = parse_pdf(PAPER, _save(pdf, tmp_path / "t.pdf"))
+    text = " ".join(se.text for s in doc.sections for pa in s.paragraphs for se in pa.sentences)
+    assert "has the value of 105" in text
+
+
+def _save(pdf, path):
+    pdf.save(path)
+    return path
