@@ -110,3 +110,65 @@ def one_column(path: Path, rw_title: str = "2   Related Work", rw_font: str = "h
         extra_pages(doc)
     doc.save(path)
     return path
+
+
+def two_column_body_size_heading(path: Path, title: str = "Related Work") -> Path:
+    """Two columns; the related-work heading is set in bold at the body size, right under the
+    paragraph before it, so that MuPDF reads both into one block."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    write_lines(p, 170, 60, ["Parsing Two Columns Correctly"], size=15, font="hebo")
+    y = write_lines(p, LEFT_COL, 110, ["1. Introduction"], size=12, font="hebo")
+    y = write_lines(p, LEFT_COL, y + 4, INTRO * 4, size=10)
+    y = write_lines(p, LEFT_COL, y, [title], size=10, font="hebo")
+    write_lines(p, LEFT_COL, y + 2, RELATED * 3, size=10)
+    y = write_lines(p, RIGHT_COL, 110, ["3. Method"], size=12, font="hebo")
+    y = write_lines(p, RIGHT_COL, y + 4, BACKGROUND * 3, size=10)
+    y = write_lines(p, RIGHT_COL, y + 10, ["References"], size=12, font="hebo")
+    references(p, RIGHT_COL, y + 4)
+    doc.save(path)
+    return path
+
+
+APPENDIX_TOC = [("A", "Training Settings", 12), ("B", "Datasets", 13), ("C", "Ablations", 14),
+                ("D", "Case Studies", 16), ("E", "Prompts", 17), ("F", "Failure Cases", 18),
+                ("G", "Human Study", 19), ("H", "Related Work", 20), ("I", "Training Details", 21)]
+
+
+def appendix_with_contents(path: Path, leaders: bool = True) -> Path:
+    """A paper whose Related Work sits in the appendix: the appendix opens with a table of
+    contents ("H Related Work . . . . 20"), then the lettered sections, "H Related Work" with a
+    subsection, then "I Training Details" with "I.3 Training Configurations"."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    write_lines(p, 150, 60, ["Parsing Scientific Papers Correctly"], size=16, font="hebo")
+    y = write_lines(p, 72, 110, ["1   Introduction"], size=12, font="hebo")
+    y = write_lines(p, 72, y + 4, INTRO * 2)
+    y = write_lines(p, 72, y + 12, ["2   Method"], size=12, font="hebo")
+    y = write_lines(p, 72, y + 4, BACKGROUND * 2)
+    y = write_lines(p, 72, y + 12, ["References"], size=12, font="hebo")
+    references(p, 72, y + 4)
+    p = doc.new_page(width=612, height=792)
+    y = write_lines(p, 72, 80, ["Appendix"], size=14, font="hebo")
+    y = write_lines(p, 72, y + 8, ["Contents"], size=12, font="hebo")
+    toc = []
+    for letter, title, page in APPENDIX_TOC:
+        dots = " " + ". " * (60 - 2 * len(title)) if leaders else "      "
+        toc.append(f"{letter}   {title}{dots}{page}")
+    y = write_lines(p, 72, y + 6, toc)
+    for letter, title, _ in APPENDIX_TOC[:7]:
+        y = write_lines(p, 72, y + 12, [f"{letter}   {title}"], size=12, font="hebo")
+        y = write_lines(p, 72, y + 4, ["We trained every model with the same settings and",
+                                       "seeds; details are as in the main text (Doe, 2019)."])
+    p = doc.new_page(width=612, height=792)
+    y = write_lines(p, 72, 80, ["H   Related Work"], size=12, font="hebo")
+    y = write_lines(p, 72, y + 4, RELATED[:2] + ["(Doe, 2019)."])
+    y = write_lines(p, 72, y + 10, ["H.1   Neural Parsers"], size=11, font="hebo")
+    y = write_lines(p, 72, y + 4, ["Neural parsers (van der Berg and Lee, 2021) learn layouts."])
+    y = write_lines(p, 72, y + 12, ["I   Training Details"], size=12, font="hebo")
+    y = write_lines(p, 72, y + 4, ["All models share one recipe, described below in full."])
+    y = write_lines(p, 72, y + 10, ["I.3   Training Configurations"], size=11, font="hebo")
+    write_lines(p, 72, y + 4, ["We follow the schedule of Smith et al. (2020) for all runs",
+                               "and keep every other setting fixed across the experiments."])
+    doc.save(path)
+    return path

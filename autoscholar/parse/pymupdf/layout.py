@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
-from autoscholar.parse.pymupdf import margins
+from autoscholar.parse.pymupdf import margins, toc
 
 # No TEXT_PRESERVE_LIGATURES: MuPDF then expands "ﬁ" into "fi" itself.
 _FLAGS = pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_PRESERVE_WHITESPACE
@@ -321,4 +321,5 @@ def read_lines(doc: pymupdf.Document) -> Layout:
     layout = Layout(body_size=body, pages=len(pages))
     for pno, blocks in enumerate(pages):
         layout.blocks.extend(_order(blocks, widths[pno]))
+    toc.drop_contents(layout)
     return layout
