@@ -88,6 +88,7 @@ def collect(run_dir: Path, loaded: tuple | None = None) -> dict:
             stage: reject_reasons(run_dir / f"{stage}.rejects.jsonl")
             for stage in REJECTING
         },
+        "contexts_front_matter": _front_matter_contexts(run_dir),
         "examples": {s: len(v) for s, v in examples.items()},
         "papers": {s: len({e.source_meta.paper_id for e in v}) for s, v in examples.items()},
         "answer_drops": dict(sorted(dropped.items())),
@@ -98,6 +99,22 @@ def collect(run_dir: Path, loaded: tuple | None = None) -> dict:
         "fuzzy_scores": [a.score for a in answers if _fuzzy(a)],
         "generators": dict(sorted(Counter(e.generator for e in rows).items())),
     }
+
+
+def _front_matter_contexts(run_dir: Path) -> dict[str, int]:
+    """Contexts the front-matter fallback made (no Related Work heading), counted apart."""
+    from .front_matter import FRONT_MATTER
+    from .records import CitationContext
+
+    n = papers = 0
+    seen: set[str] = set()
+    for c in read_jsonl(run_dir / "contexts.jsonl", CitationContext):
+        if FRONT_MATTER in c.section:
+            n += 1
+            if c.source.paper_id not in seen:
+                seen.add(c.source.paper_id)
+                papers += 1
+    return {"contexts": n, "papers": papers}
 
 
 def per_paper(run_dir: Path, loaded: tuple | None = None) -> list[list]:
@@ -187,6 +204,8 @@ color:#777}}img{{margin:4px}}</style></head><body>
 <p>{total} published queries; {numbers["answers_resolved"]} answers resolved to arXiv;
 generators: {html.escape(json.dumps(numbers["generators"]))}.</p>
 <h2>Funnel</h2>{funnel}{splits}
+<p>Citation contexts from the front-matter fallback (no Related Work heading found):
+{numbers["contexts_front_matter"]["contexts"]} in {numbers["contexts_front_matter"]["papers"]} paper(s).</p>
 <h2>Rejects</h2>{rejects}{drops}
 <h2>Papers</h2>{warning}{paper_table}
 <h2>Matching</h2>{methods}<h3>Weakest fuzzy matches (check these first)</h3>{weak}

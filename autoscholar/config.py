@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     grobid_backoff: float = 1.0  # seconds; doubles per 503 retry, with jitter
     grobid_backoff_cap: float = 30.0
     sections: list[str] = Field(default_factory=lambda: list(DEFAULT_SECTIONS))
+    # no target heading: mine the front matter's citing paragraphs that read as related work,
+    # marked "(front matter)" in the context's section (front_matter.py)
+    front_matter_fallback: bool = True
     parse_workers: int = 0  # 0 = one per core
     parse_timeout: float = 120.0  # seconds per PDF
     parse_memory_mb: int = 2048

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from .config import Settings
+from .front_matter import fallback_sections
 from .io import read_jsonl
 from .parse.lexicon import SECONDARY_SECTIONS
 from .records import BibEntry, CitationContext, ParsedPaper, Reject, Section, Sentence, SourceMeta
@@ -67,8 +68,10 @@ def cite_sentence(sentence: Sentence, known: set[str]) -> str:
     return re.sub(r"\s{2,}", " ", text).strip()
 
 
-def extract_contexts(parsed: ParsedPaper, targets: list[str]) -> list[CitationContext]:
-    """One context per paragraph of the target sections that cites at least one known entry."""
+def extract_contexts(parsed: ParsedPaper, targets: list[str],
+                     sections: list[Section] | None = None) -> list[CitationContext]:
+    """One context per paragraph of the target sections (or of ``sections``, when given) that
+    cites at least one known entry."""
     bib = {entry.key: entry for entry in parsed.bibliography}
     paper = parsed.paper
     source = SourceMeta(
@@ -79,7 +82,7 @@ def extract_contexts(parsed: ParsedPaper, targets: list[str]) -> list[CitationCo
         published=paper.published,
     )
     contexts: list[CitationContext] = []
-    for section in find_target_sections(parsed, targets):
+    for section in find_target_sections(parsed, targets) if sections is None else sections:
         heading = " > ".join(section.path or [section.title])
         for paragraph in section.paragraphs:
             keys: list[str] = []
@@ -104,11 +107,14 @@ def extract_contexts(parsed: ParsedPaper, targets: list[str]) -> list[CitationCo
 
 def contexts_for(parsed: ParsedPaper, settings: Settings) -> list[CitationContext] | Reject:
     key = parsed.paper.paper_id
-    if not find_target_sections(parsed, settings.sections):
+    sections = find_target_sections(parsed, settings.sections)
+    if not sections and settings.front_matter_fallback:
+        sections = fallback_sections(parsed)  # marked "(front matter)" in their section field
+    if not sections:
         heads = "; ".join(s.title for s in parsed.sections if not s.path[1:])[:300]
         return Reject(stage="contexts", key=key, reason="no-related-work-section",
-                      detail=f"headings: {heads}")
-    found = extract_contexts(parsed, settings.sections)
+                      detail=f"headings: {heads or '(none found)'}")
+    found = extract_contexts(parsed, settings.sections, sections)
     if not found:
         return Reject(stage="contexts", key=key, reason="no-citation-contexts",
                       detail="the target sections cite no bibliography entry")

@@ -58,7 +58,7 @@ STAGES: tuple[Stage, ...] = (
           settings=("parser",)),
     Stage("contexts", ".contexts", "parse", ("source", "paper_id"), "citation contexts",
           "Contexts stage only: Related Work sections -> citation contexts.",
-          settings=("sections",)),
+          settings=("sections", "front_matter_fallback")),
     Stage("generate", ".generate.stage", "contexts", ("context", "context_id"),
           "queries generated", "Generate stage only: citation contexts -> queries (LLM or offline).",
           settings=("llm", "llm_base_url", "llm_temperature"),

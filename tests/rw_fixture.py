@@ -172,3 +172,25 @@ def appendix_with_contents(path: Path, leaders: bool = True) -> Path:
                                "and keep every other setting fixed across the experiments."])
     doc.save(path)
     return path
+
+
+def related_work_in_introduction(path: Path, heading_font: str = "hebo",
+                                 heading_size: float = 12.0) -> Path:
+    """No related-work section: the Introduction surveys prior work in one paragraph dense with
+    citations, and has a paragraph that cites once; then Method and References. With
+    ``heading_font="helv"`` and ``heading_size=10`` the section headings look like body text
+    (the reference list keeps its bold heading)."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    write_lines(p, 150, 60, ["Parsing Scientific Papers Correctly"], size=16, font="hebo")
+    y = write_lines(p, 72, 110, ["Introduction"], size=heading_size, font=heading_font)
+    y = write_lines(p, 72, y + 4, INTRO)
+    y = write_lines(p, 72, y + 8, RELATED)
+    y = write_lines(p, 72, y + 12, ["Method"], size=heading_size, font=heading_font)
+    y = write_lines(p, 72, y + 4, BACKGROUND * 2)
+    y = write_lines(p, 72, y + 4, ["We read every page once and write the result once, in",
+                                   "order, and we check it against the layout we expect."] * 3)
+    y = write_lines(p, 72, y + 12, ["References"], size=12, font="hebo")
+    references(p, 72, y + 4)
+    doc.save(path)
+    return path
