@@ -49,15 +49,16 @@ class Numbered:
     """Writes lines as a review copy does: each line's number is set in the margin beside it,
     right after it in the content stream, so MuPDF reads number and text as one block."""
 
-    def __init__(self, page, first: int = 1):
-        self.page, self.n = page, first
+    def __init__(self, page, first: int = 1, both: bool = False):
+        self.page, self.n, self.both = page, first, both  # both: ECCV's "019 ... 019"
 
     def lines(self, x, y, lines, size=10.0, font="helv", lead=None):
         lead = lead or size * 1.25
-        margin = 20 if x < 300 else 566
+        margins = (20, 566) if self.both else (20,) if x < 300 else (566,)
         for text in lines:
             self.page.insert_text((x, y), text, fontname=font, fontsize=size)
-            self.page.insert_text((margin, y), f"{self.n:03d}", fontname="hebo", fontsize=8)
+            for margin in margins:
+                self.page.insert_text((margin, y), f"{self.n:03d}", fontname="hebo", fontsize=8)
             self.n += 1
             y += lead
         return y
@@ -192,5 +193,26 @@ def related_work_in_introduction(path: Path, heading_font: str = "hebo",
                                    "order, and we check it against the layout we expect."] * 3)
     y = write_lines(p, 72, y + 12, ["References"], size=12, font="hebo")
     references(p, 72, y + 4)
+    doc.save(path)
+    return path
+
+
+def review_one_column_plain_headings(path: Path) -> Path:
+    """ECCV/LNCS review copy: one column, each line numbered in both margins, numbered section
+    headings set larger than the text but in the regular font."""
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    w = Numbered(p, 1, both=True)
+    write_lines(p, 150, 60, ["Parsing Scientific Papers Correctly"], size=14)
+    y = w.lines(90, 110, ["1   Introduction"], size=12)
+    y = w.lines(90, y + 4, INTRO * 2)
+    y = w.lines(90, y + 12, ["2   Related Work"], size=12)
+    y = w.lines(90, y + 4, RELATED * 2)
+    y = w.lines(90, y + 12, ["3   Method"], size=12)
+    y = w.lines(90, y + 4, BACKGROUND * 2)
+    y = w.lines(90, y + 12, ["References"], size=12)
+    for entry in REFS:
+        y = w.lines(90, y + 2, entry[:1], size=9)
+        y = w.lines(100, y, entry[1:], size=9)
     doc.save(path)
     return path

@@ -48,3 +48,29 @@ def test_a_column_of_numbers_in_the_text_is_not_line_numbering(tmp_path):
 def _save(pdf, path):
     pdf.save(path)
     return path
+
+
+def test_author_year_callouts_of_a_review_copy_background_link(tmp_path):
+    """ACL review copy with a Background and no Related Work: the numbers beside the reference
+    list must not break its entries, so that the Background's callouts link."""
+    from autoscholar.config import Settings
+    from autoscholar.contexts import contexts_for
+    from autoscholar.records import Reject
+
+    doc = parse_pdf(PAPER, review_two_column(tmp_path / "r.pdf", rw_title="2   Design Space"))
+    found = contexts_for(doc, Settings(_env_file=None))
+    assert not isinstance(found, Reject), found
+    assert {c.section for c in found} == {"Background"}
+    assert {r.title for c in found for r in c.refs} == {"Learning to read papers"}
+    assert {e.year for e in doc.bibliography} == {2018, 2019, 2020, 2021}
+
+
+def test_numbers_in_both_margins_of_one_column_leave_plain_headings(tmp_path):
+    """ECCV/LNCS: old parsing found no heading at all ("023 1 Introduction")."""
+    from rw_fixture import review_one_column_plain_headings
+
+    doc = parse_pdf(PAPER, review_one_column_plain_headings(tmp_path / "e.pdf"))
+    assert [s.title for s in doc.sections] == ["Introduction", "Related Work", "Method"]
+    cited = {r.title for c in extract_contexts(doc, DEFAULT_SECTIONS) for r in c.refs}
+    assert cited == {"Rules for reading order", "Column detection in scanned papers",
+                     "Neural layout parsers"}
