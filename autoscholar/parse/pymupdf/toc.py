@@ -23,7 +23,10 @@ MIN_RUN = 4  # entries without leaders in a row before they read as a table of c
 
 def _entry(ln: Line) -> tuple[bool, int] | None:
     """(has leader dots, page number) when the line is shaped like a contents entry."""
-    m = _ENTRY.match(ln.text.strip())
+    text = ln.text
+    if not text[-1:].isdigit():  # most lines: decided without the pattern
+        return None
+    m = _ENTRY.match(text.strip())
     if not m or not re.search(r"[a-z]{3}", m.group("title")):
         return None
     return bool(m.group("leader")), int(m.group("page"))
