@@ -74,3 +74,26 @@ def test_numbers_in_both_margins_of_one_column_leave_plain_headings(tmp_path):
     cited = {r.title for c in extract_contexts(doc, DEFAULT_SECTIONS) for r in c.refs}
     assert cited == {"Rules for reading order", "Column detection in scanned papers",
                      "Neural layout parsers"}
+
+
+def test_reference_numbers_in_a_column_of_their_own_are_kept(tmp_path):
+    """A page of numbered references, each number a line of its own left of its entry: rising
+    digits stacked at one x, but inside the text's left edge, so no line numbering."""
+    import pymupdf
+
+    from pdf_fixture import write_lines
+
+    pdf = pymupdf.open()
+    p = pdf.new_page(width=612, height=792)
+    y = write_lines(p, 72, 80, ["1   Introduction"], size=12, font="hebo")
+    write_lines(p, 72, y + 4, ["Dense retrieval has been studied widely [3], and sparse methods",
+                               "remain strong [7]; we compare both here [12]."] * 4)
+    p = pdf.new_page(width=612, height=792)
+    y = write_lines(p, 72, 80, ["References"], size=12, font="hebo")
+    for i in range(1, 15):
+        write_lines(p, 72, y + 4, [str(i)], size=9)
+        y = write_lines(p, 90, y + 4, [f"A. Author{i}. A study of retrieval number {i}. In Proc.",
+                                       f"of the Conference on Tests, 20{10 + i}."], size=9)
+    doc = parse_pdf(PAPER, _save(pdf, tmp_path / "n.pdf"))
+    assert len(doc.bibliography) == 14
+    assert [e.raw.split()[0] for e in doc.bibliography] == [str(i) for i in range(1, 15)]

@@ -5,7 +5,7 @@ reads each number as a line of its own, and joining lines on one baseline then g
 text beside it: "087 2 Related work", "... (Lewis et al., 2017; Yarats 105". The heading is
 lost and the numbers stay in the text. A line-number column is told apart by what it is, not by
 where one template puts it: digit-only lines stacked at one x position, many of them, whose
-values rise down the page, standing outside the text lines of the page.
+values rise down the page, standing outside the text of the document.
 """
 
 from __future__ import annotations
@@ -49,21 +49,31 @@ def line_number_columns(pages: list[list[list[Line]]]) -> dict[int, set[tuple[st
         if rising[(x, page)]:
             per_x[x] += len(values)
     out: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    edges = _text_edges(pages) if per_x else None
     for (x, page), ok in rising.items():
-        if ok and per_x[x] >= MIN_COLUMN and _outside_text(pages[page], groups[(x, page)]):
+        if ok and per_x[x] >= MIN_COLUMN and _outside_text(edges, groups[(x, page)]):
             out[page].add(x)
     return out
 
 
-def _outside_text(blocks: list[list[Line]], numbers: list[Line]) -> bool:
-    """The column stands left of, or right of, nearly all longer lines of its page."""
-    left = max(ln.x1 for ln in numbers)
-    right = min(ln.x0 for ln in numbers)
-    text = [ln for blk in blocks for ln in blk if len(ln.text) >= 20]
-    if not text:
+def _text_edges(pages: list[list[list[Line]]]) -> tuple[float, float] | None:
+    """Left and right edges of the document's text (2% in from the extremes of its longer lines):
+    the document's, not a page's, so that a page of references numbered "1", "2", ... in a
+    column of their own keeps its numbers."""
+    lines = [ln for blocks in pages for blk in blocks for ln in blk if len(ln.text) >= 20]
+    if not lines:
+        return None
+    xs0 = sorted(ln.x0 for ln in lines)
+    xs1 = sorted(ln.x1 for ln in lines)
+    return xs0[len(xs0) // 50], xs1[-len(xs1) // 50 - 1]
+
+
+def _outside_text(edges: tuple[float, float] | None, numbers: list[Line]) -> bool:
+    """The column stands left of the text's left edge, or right of its right edge."""
+    if edges is None:
         return True
-    beside = sum(ln.x0 >= left - 1 or ln.x1 <= right + 1 for ln in text)
-    return beside >= 0.95 * len(text)
+    left, right = edges
+    return max(ln.x1 for ln in numbers) <= left + 1 or min(ln.x0 for ln in numbers) >= right - 1
 
 
 def drop_line_numbers(pages: list[list[list[Line]]]) -> None:
