@@ -59,11 +59,11 @@ def test_no_citing_front_matter_is_still_a_reject(tmp_path):
 
 
 def test_audit_counts_front_matter_contexts_apart(tmp_path):
-    from autoscholar.audit import _front_matter_contexts
+    from autoscholar.audit.figures import front_matter_contexts
 
     fallback = parse_pdf(PAPER, related_work_in_introduction(tmp_path / "a.pdf"))
     heading = parse_pdf(PAPER.model_copy(update={"paper_id": "u"}), one_column(tmp_path / "b.pdf"))
     rows = contexts_for(fallback, _settings()) + contexts_for(heading, _settings())
     (tmp_path / "contexts.jsonl").write_text("".join(c.model_dump_json() + "\n" for c in rows))
     assert len(rows) > 1
-    assert _front_matter_contexts(tmp_path) == {"contexts": 1, "papers": 1}
+    assert front_matter_contexts(tmp_path) == {"contexts": 1, "papers": 1}
