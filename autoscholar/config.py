@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # What one prompt shows the model: a citing paragraph, or a whole target section with its
     # subsections (as PaSa did); section contexts keep each sentence's heading and paragraph.
     context_unit: Literal["paragraph", "section"] = "paragraph"
+    # no target heading: mine the front matter's citing paragraphs that read as related work,
+    # marked "(front matter)" in the context's section (front_matter.py)
+    front_matter_fallback: bool = True
     parse_workers: int = 0  # 0 = one per core
     parse_timeout: float = 120.0  # seconds per PDF
     parse_memory_mb: int = 2048

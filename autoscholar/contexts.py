@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Settings
+from .front_matter import fallback_sections
 from .io import read_jsonl
+from .parse.lexicon import SECONDARY_SECTIONS
 from .records import (BibEntry, CitationContext, ParsedPaper, Reject, Section, Sentence,
                       SentenceSource, SourceMeta)
 from .runner import StageStats, key_of, require, run_stage
@@ -52,7 +54,7 @@ def find_target_sections(parsed: ParsedPaper, targets: list[str]) -> list[Sectio
 def _only_background(section: Section, wanted: set[str]) -> bool:
     hits = [normalize_heading(h) for h in (section.path or [section.title])]
     hits = [h for h in hits if is_target(h, wanted)]
-    return bool(hits) and all(h == "background" for h in hits)
+    return bool(hits) and all(h in SECONDARY_SECTIONS for h in hits)
 
 
 def cite_sentence(sentence: Sentence, known: set[str]) -> str:
@@ -94,11 +96,11 @@ def _unit_heading(section: Section, wanted: set[str]) -> str:
     return " > ".join(path[: first + 1])
 
 
-def extract_contexts(parsed: ParsedPaper, targets: list[str],
-                     unit: str = "paragraph") -> list[CitationContext]:
-    """One context per paragraph of the target sections that cites at least one known entry,
-    or (unit="section") one per target section holding all its citing paragraphs, subsections
-    included, with each sentence's provenance."""
+def extract_contexts(parsed: ParsedPaper, targets: list[str], unit: str = "paragraph",
+                     sections: list[Section] | None = None) -> list[CitationContext]:
+    """One context per paragraph of the target sections (or of ``sections``, when given) that
+    cites at least one known entry, or (unit="section") one per target section holding all its
+    citing paragraphs, subsections included, with each sentence's provenance."""
     bib = {entry.key: entry for entry in parsed.bibliography}
     paper = parsed.paper
     source = SourceMeta(
@@ -111,7 +113,7 @@ def extract_contexts(parsed: ParsedPaper, targets: list[str],
     wanted = {normalize_heading(t) for t in targets}
     units: list[_Unit] = []
     by_heading: dict[str, _Unit] = {}  # section unit: the context each target section fills
-    for section in find_target_sections(parsed, targets):
+    for section in find_target_sections(parsed, targets) if sections is None else sections:
         heading = " > ".join(section.path or [section.title])
         for number, paragraph in enumerate(section.paragraphs):
             keys = _cited_keys(paragraph, bib)
@@ -146,11 +148,14 @@ def extract_contexts(parsed: ParsedPaper, targets: list[str],
 
 def contexts_for(parsed: ParsedPaper, settings: Settings) -> list[CitationContext] | Reject:
     key = parsed.paper.paper_id
-    if not find_target_sections(parsed, settings.sections):
+    sections = find_target_sections(parsed, settings.sections)
+    if not sections and settings.front_matter_fallback:
+        sections = fallback_sections(parsed)  # marked "(front matter)" in their section field
+    if not sections:
         heads = "; ".join(s.title for s in parsed.sections if not s.path[1:])[:300]
         return Reject(stage="contexts", key=key, reason="no-related-work-section",
-                      detail=f"headings: {heads}")
-    found = extract_contexts(parsed, settings.sections, settings.context_unit)
+                      detail=f"headings: {heads or '(none found)'}")
+    found = extract_contexts(parsed, settings.sections, settings.context_unit, sections)
     if not found:
         return Reject(stage="contexts", key=key, reason="no-citation-contexts",
                       detail="the target sections cite no bibliography entry")

@@ -55,10 +55,11 @@ STAGES: tuple[Stage, ...] = (
           settings=("venue", "year", "pdf_dir")),
     Stage("parse", ".parse.stage", "fetch", ("paper", "paper_id"), "papers parsed",
           "Parse stage only: PDFs -> sections, citations and bibliography.",
-          settings=("parser",)),
+          settings=("parser",), version=2),  # 2: review line numbers, contents pages (issue 10)
     Stage("contexts", ".contexts", "parse", ("source", "paper_id"), "citation contexts",
           "Contexts stage only: Related Work sections -> citation contexts.",
-          settings=("sections",), depends_on=(".contexts:unit_identity",)),
+          settings=("sections", "front_matter_fallback"),
+          depends_on=(".contexts:unit_identity",)),
     Stage("generate", ".generate.stage", "contexts", ("context", "context_id"),
           "queries generated", "Generate stage only: citation contexts -> queries (LLM or offline).",
           settings=("llm", "llm_base_url", "llm_temperature"),

@@ -12,6 +12,9 @@ as one biblStruct (the TEI reader then refuses to link to it), correct PyMuPDF p
 false positives; --details lists every disagreement to check by hand.
 
     python scripts/eval_parse.py [--data ../shared/data] [--json out.json] [--details]
+                                 [--gold-only | --no-gold]
+Then the same backends are scored against the exact LaTeX gold in ../shared/data/latex_pairs
+(scripts/latex_gold.py): Related Work found, citation precision and recall per paper and overall.
 Prints markdown tables; --details also lists every disagreeing pair per paper (the callout as
 printed, the entry key and title, and the name+year check) to adjudicate by hand.
 """
@@ -34,6 +37,9 @@ from autoscholar.parse.pymupdf.pdf import parse_pdf
 from autoscholar.parse.grobid.tei import read_tei
 from autoscholar.records import Paper, ParsedPaper
 from autoscholar.text import ascii_letters
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import latex_gold  # noqa: E402  (a sibling script)
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SENT_MIN = 80.0  # rapidfuzz score for "the same sentence"
@@ -240,20 +246,41 @@ def report(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _grobid_tei(paper: Paper, folder: Path) -> ParsedPaper | None:
+    tei = folder / "paper.tei.xml"
+    return read_tei(tei.read_bytes(), paper) if tei.exists() else None
+
+
+GOLD_PARSERS = {"pymupdf": lambda paper, folder: parse_pdf(paper, folder / "paper.pdf"),
+                "grobid": _grobid_tei}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, help="also write the raw numbers here")
     ap.add_argument("--details", action="store_true",
                     help="also list every disagreeing pair per paper")
+    ap.add_argument("--gold-only", action="store_true", help="only the LaTeX gold scores")
+    ap.add_argument("--no-gold", action="store_true", help="only the TEI silver scores")
     args = ap.parse_args(argv)
     if not (args.data / "pdf").is_dir():
         print(f"no shared data at {args.data}", file=sys.stderr)
         return 2
-    result = evaluate(args.data)
-    print(report(result))
-    if args.details:
-        print(details(result))
+    result: dict = {}
+    if not args.gold_only:
+        result = evaluate(args.data)
+        print(report(result))
+        if args.details:
+            print(details(result))
+    pairs_dir = args.data / "latex_pairs"
+    if not args.no_gold and pairs_dir.is_dir():
+        rows = latex_gold.evaluate(pairs_dir, GOLD_PARSERS)
+        result["latex_gold"] = rows
+        print("\n## LaTeX gold (latex_pairs)\n")
+        print(latex_gold.report(rows))
+        if args.details:
+            print(latex_gold.details(rows))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0

@@ -158,6 +158,7 @@ def collect(run_dir: Path, loaded: Loaded | None = None) -> dict:
     return {
         "funnel": counts,
         "funnel_steps": _steps(counts, len(rows)),
+        "contexts_front_matter": front_matter_contexts(run_dir),
         "rejects": rejects,
         "examples": {s: len(v) for s, v in data.examples.items()},
         "papers": {s: len({e.source_meta.paper_id for e in v}) for s, v in data.examples.items()},
@@ -193,6 +194,20 @@ def collect(run_dir: Path, loaded: Loaded | None = None) -> dict:
                    [len(e.question.split()) for e in rows], "fuzzy_scores": fuzzy,
                    "title_overlap": overlap},
     }
+
+
+def front_matter_contexts(run_dir: Path) -> dict[str, int]:
+    """Contexts the front-matter fallback made (no Related Work heading), counted apart."""
+    from ..front_matter import FRONT_MATTER
+    from ..records import CitationContext
+
+    papers: set[str] = set()
+    n = 0
+    for c in read_jsonl(run_dir / "contexts.jsonl", CitationContext):
+        if FRONT_MATTER in c.section:
+            n += 1
+            papers.add(c.source.paper_id)
+    return {"contexts": n, "papers": len(papers)}
 
 
 def _steps(counts: dict[str, int], published: int) -> list[dict]:

@@ -210,6 +210,8 @@ template-generated: {_pct(n["template_share"])}; questions repeating an answer's
 (&ge;{TRIVIAL_OVERLAP:.0%} of its words): {_pct(n["trivial_share"])};
 generators: {_esc(json.dumps(n["generators"]))}.</p>
 <h2>Funnel</h2>{funnel}{splits}
+<p>Citation contexts from the front-matter fallback (no Related Work heading found):
+{n["contexts_front_matter"]["contexts"]} in {n["contexts_front_matter"]["papers"]} paper(s).</p>
 <h2>Rejects</h2>{rejects}{drops}{dups}
 <h2>Leak rule</h2><p>{date["answers_dropped"]} answers dropped as first posted after their source
 paper.</p>{dated}

@@ -19,9 +19,19 @@ DEFAULT_SECTIONS = [
     "related work and background",
     "prior work",
     "previous work",
+    "prior literature",
+    "related research",
+    "related studies",
+    "previous studies",
+    "prior studies",
     "literature review",
+    "literature survey",
+    "background information",
     "background",
 ]
+# Targets taken only when the paper has no other target: a paper with both keeps its Related
+# Work and leaves its (often tutorial) Background out.
+SECONDARY_SECTIONS = frozenset({"background", "background information"})
 # A PDF heading whose whole title is one of these is a top-level section (PyMuPDF: its level,
 # and where the paper's sections start). Not built from DEFAULT_SECTIONS: "related
 # literature" is a target but not a top-level name.
@@ -30,6 +40,8 @@ TOP_SECTION_TITLE = re.compile(
     r"acknowledge?ments?|references|bibliography|limitations|ethics statement|broader impacts?|"
     r"appendix|appendices|experiments|results|method|methods|methodology|"
     r"(?:background and |background & )?related work|prior work|previous work|literature review|"
+    r"prior literature|related research|related studies|previous studies|prior studies|"
+    r"literature survey|background information|"
     r"conclusion and future work|future work|impact statement|reproducibility statement)$",
     re.I,
 )

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from autoscholar.parse.pymupdf import margins, toc
+
 # No TEXT_PRESERVE_LIGATURES: MuPDF then expands "ﬁ" into "fi" itself.
 _FLAGS = pymupdf.TEXT_MEDIABOX_CLIP | pymupdf.TEXT_PRESERVE_WHITESPACE
 _MONO_FONT = re.compile(r"mono|nimbusmon|courier|typewriter|cmtt|consol|menlo|code", re.I)
@@ -197,7 +199,7 @@ def _page_blocks(page: pymupdf.Page, pno: int, counter: list[int]) -> list[list[
             if ln is not None:
                 lines.append(ln)
         if lines:
-            blocks.append(_merge_same_baseline(lines))
+            blocks.append(lines)  # joined on their baselines after line numbers are gone
     return blocks
 
 
@@ -311,10 +313,13 @@ def read_lines(doc: pymupdf.Document) -> Layout:
         pages.append(_page_blocks(page, pno, counter))
         heights.append(page.rect.height)
         widths.append(page.rect.width)
+    margins.drop_line_numbers(pages)
+    pages = [[_merge_same_baseline(blk) for blk in blocks] for blocks in pages]
     body = _body_size([b for p in pages for b in p])
     _drop_running(pages, heights)
     _drop_line_numbers(pages, body)
     layout = Layout(body_size=body, pages=len(pages))
     for pno, blocks in enumerate(pages):
         layout.blocks.extend(_order(blocks, widths[pno]))
+    toc.drop_contents(layout)
     return layout

@@ -25,7 +25,9 @@ from autoscholar.parse.pymupdf.footnotes import footnote_lines
 from autoscholar.parse.pymupdf.layout import Layout, Line
 
 _NUMBERED = re.compile(
-    r"^(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}|[A-H](?:\.\d{1,2}){0,3}|[IVX]{1,5})\.?)\s+(?P<title>\S.*)$"
+    # appendices run past H ("I.3 Training Configurations"); a lone letter is held to its place
+    # in the sequence (_next_top), so "S" opening a title is not taken for a number
+    r"^(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}|[A-Z](?:\.\d{1,2}){0,3}|[IVX]{1,5})\.?)\s+(?P<title>\S.*)$"
 )
 _ENV = re.compile(r"^(?:Proposition|Theorem|Lemma|Corollary|Definition|Remark|Example|Assumption|"
                   r"Proof|Claim|Conjecture|Algorithm|Step|Case)\b")
@@ -152,7 +154,10 @@ def _next_top(last: str | None, num: str) -> bool:
         return num in {"0", "1", "2", "I"}
     if num.isdigit() and last.isdigit():
         return int(last) < int(num) <= int(last) + 2
-    if num.isalpha() and len(num) == 1 and last.isalpha() and len(last) == 1 and num not in "IVX":
+    # "I" after "H" is the ninth appendix, not roman one: only a letter that follows a roman
+    # numeral is read as roman
+    if num.isalpha() and len(num) == 1 and last.isalpha() and len(last) == 1 and \
+            (num not in "IVX" or last not in "IVX"):
         return ord(last) < ord(num) <= ord(last) + 2
     if num.isalpha() and num == "A":  # appendices after numbered sections
         return True
@@ -160,6 +165,14 @@ def _next_top(last: str | None, num: str) -> bool:
     if num in roman and last in roman:
         return roman.index(last) < roman.index(num) <= roman.index(last) + 2
     return False
+
+
+def _named_heading_in_block(prev: Line, ln: Line) -> bool:
+    """A heading set in bold at body size that MuPDF read into the block of the paragraph
+    above it ("... in practice." / "Related Work"): a whole bold line with a section's name,
+    after a finished sentence, counts as opening its block."""
+    return ln.bold and ln.head == ln.text and _ends_sentence(prev.text) and \
+        _TOP_NAMES.match(clean_title(_heading_parts(ln.text.strip())[1])) is not None
 
 
 def _accepted_headings(layout: Layout, body: float) -> list[tuple[int, int]]:
@@ -172,7 +185,8 @@ def _accepted_headings(layout: Layout, body: float) -> list[tuple[int, int]]:
     for bi, blk in enumerate(layout.blocks):
         for li, ln in enumerate(blk):
             nxt = blk[li + 1] if li + 1 < len(blk) else None
-            if not ln.mono and _looks_like_heading(ln, body, li == 0, nxt):
+            first = li == 0 or _named_heading_in_block(blk[li - 1], ln)
+            if not ln.mono and _looks_like_heading(ln, body, first, nxt):
                 is_cand.add((bi, li))
     for i, (bi, li) in enumerate(flat):
         if (bi, li) not in is_cand:
