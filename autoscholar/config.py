@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     llm_price_in: float | None = Field(None, ge=0)  # USD per 1M prompt tokens
     llm_price_out: float | None = Field(None, ge=0)  # USD per 1M completion tokens
     llm_price_file: Path | None = None  # a price table like data/prices.json
+    # Through the OpenAI Batch API (half price, answers within 24 h) instead of live requests.
+    # Not part of generate's fingerprint: the answers land in the same cache either way.
+    llm_batch: bool = False
+    llm_batch_poll: float = Field(30.0, gt=0)  # seconds between polls of an open batch
 
     arxiv_index: Path | None = None  # default for the demo: the bundled mini index
     match_threshold: float = 90.0

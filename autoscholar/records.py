@@ -30,7 +30,7 @@ RejectReason = Literal[
     "server-error", "grobid-failed",
     "no-related-work-section", "no-citation-contexts",
     "malformed-llm-output", "truncated-llm-output", "llm-refusal", "llm-request-rejected",
-    "no-query",
+    "batch-failed", "no-query",
     "no-answer-on-arxiv", "near-duplicate",
 ]
 
