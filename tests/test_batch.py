@@ -276,3 +276,55 @@ def test_batch_with_the_offline_generator_is_refused_in_one_line(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         "error: --batch needs a model (--llm NAME): the offline generator sends no requests"]
     assert not (tmp_path / "run").exists()
+
+
+def test_max_cost_keeps_requests_out_of_the_batch_and_a_rerun_goes_on(run_dir):
+    from autoscholar.errors import ServiceError
+    from autoscholar.generate.cost import estimate_prompt_tokens
+
+    n = len(contexts(run_dir))
+    price = 1000.0  # USD per 1M tokens both ways: about $0.1 per worst-case batch request
+
+    def reply(body):
+        return 200, {"content": answer_all(body),
+                     "usage": {"prompt_tokens": estimate_prompt_tokens(body["messages"]),
+                               "completion_tokens": 60}}
+
+    with FakeOpenAI(reply) as server:
+        settings = batch_settings(server, run_dir, llm_max_tokens=100, llm_max_cost=0.45,
+                                  llm_price_in=price, llm_price_out=price)
+        with pytest.raises(ServiceError, match="max-cost"):
+            generate(settings, run_dir)
+        sent = [b for lines in uploaded_lines(server) for b in (ln["body"] for ln in lines)]
+        spent = sum(price * (estimate_prompt_tokens(b["messages"]) + 60) / 1e6 / 2 for b in sent)
+        assert spent <= 0.45 and 0 < len(sent) < n
+        assert server.requests == []
+        generate(settings.model_copy(update={"llm_max_cost": None}), run_dir)
+        more = [ln for lines in uploaded_lines(server) for ln in lines][len(sent):]
+        assert len(more) == n - len(sent)  # goes on with the rest; nothing paid twice
+    assert not list(read_jsonl(run_dir / "generate.rejects.jsonl", Reject))
+
+
+def test_a_batch_cancelled_at_the_endpoint_is_sent_once_more(run_dir):
+    import threading
+
+    import openai
+
+    n = len(contexts(run_dir))
+    with FakeOpenAI(good) as server:
+        server.batch_stall = True
+
+        def cancel_the_first():  # as someone would in the OpenAI dashboard
+            while not server.batches:
+                time.sleep(0.01)
+            sdk = openai.OpenAI(api_key="sk-x", base_url=server.base_url)
+            assert sdk.batches.cancel(next(iter(server.batches))).status == "cancelling"
+            server.batch_stall = False
+
+        canceller = threading.Thread(target=cancel_the_first)
+        canceller.start()
+        stats = generate(batch_settings(server, run_dir), run_dir)
+        canceller.join()
+        assert [b["status"] for b in server.batches.values()] == ["cancelled", "completed"]
+        assert [len(lines) for lines in uploaded_lines(server)] == [n, n]
+    assert stats.rejects == 0 and stats.extra["batch"]["answered"] == n

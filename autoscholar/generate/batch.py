@@ -12,6 +12,9 @@ answer (failed, expired, cancelled) are sent once more in a new batch, then beco
 JSON mode: a batch cannot negotiate per request, so it uses the mode recorded for this
 endpoint and model (cache/llm/json_modes.json), else --llm-json-mode, else json_schema (what
 OpenAI takes). A batch sends no repair turn: an invalid first answer is a reject.
+
+A batch-failed key stays failed for this run directory (even with --redo generate): delete
+generate.batches.json, once no batch in it is open, to try those requests again.
 """
 
 from __future__ import annotations
@@ -124,10 +127,11 @@ def prefill(endpoint: Endpoint, run_dir: Path, contexts: list[CitationContext],
             if not job.collected:
                 out.requests += run.finish(job)
         todo = [k for k in bodies if k not in state.failed and not run.cached(k)]
-        for key in [k for k in todo if run.attempts(k) >= ATTEMPTS]:
+        given_up = [k for k in todo if run.attempts(k) >= ATTEMPTS]
+        for key in given_up:
             state.failed[key] = run.errors.get(key, "no answer from two batches")
             todo.remove(key)
-        if todo:
+        if given_up:
             save(run_dir, state)
         todo, out.over_budget = run.within_budget(todo, out.over_budget)
         if not todo:
