@@ -82,6 +82,12 @@ def test_batch_build_gives_the_live_dataset_and_keeps_no_key(tmp_path, live_refe
         assert len(server.uploads) == 1 and len(server.batches) == 1
         assert {h.get("authorization") for h in server.headers} == {f"Bearer {SECRET}"}
         [lines] = uploaded_lines(server)
+        manifest = json.loads((run_dir / "manifest.json").read_text())
+        # --batch is not part of generate's identity: a live build over the same run
+        # directory finds everything done and cached, redoes nothing and sends nothing.
+        again = run(*build_args(server, run_dir))
+        assert server.requests == [] and len(server.uploads) == 1
+        assert "0 new inputs" in again.stderr
     assert dataset_bytes(run_dir) == live_reference
     n = len(contexts(run_dir))
     assert len(lines) == n
@@ -96,7 +102,6 @@ def test_batch_build_gives_the_live_dataset_and_keeps_no_key(tmp_path, live_refe
     stored = [p.read_bytes() for p in run_dir.rglob("*") if p.is_file()]
     assert not any(SECRET.encode() in b for b in stored + server.uploads)
     assert SECRET not in proc.stdout + proc.stderr
-    manifest = json.loads((run_dir / "manifest.json").read_text())
     generate_stats = manifest["stages"]["generate"]["extra"]
     assert generate_stats["usage"]["mode"] == "batch"
     assert generate_stats["usage"]["this_run"]["batch_requests"] == n

@@ -28,6 +28,7 @@ import openai
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
+from .. import progress
 from ..errors import AutoscholarError, InputError, ServiceError
 from ..io import write_atomic
 from ..records import CitationContext
@@ -228,8 +229,9 @@ class _Run:
     def _update(self, job: Job, batch) -> None:
         counts = batch.request_counts.model_dump() if batch.request_counts else {}
         changed = (batch.id, batch.status) != (job.id, job.status)
-        job.id, job.status, job.counts = batch.id, batch.status, counts
-        save(self.run_dir, self.state)
+        if changed or counts != job.counts:
+            job.id, job.status, job.counts = batch.id, batch.status, counts
+            save(self.run_dir, self.state)
         if changed:
             self.console.print(f"batch {batch.id}: {batch.status} "
                                f"({_done(counts)}/{counts.get('total', len(job.keys))} requests)",
@@ -239,10 +241,9 @@ class _Run:
         """Poll `job` until it is over, put its answers in the cache; how many it answered."""
         if job.id is None:
             self._adopt(job)
-        from .. import progress
-
         with progress.counter(f"batch {job.id}: requests done") as line:
             task = line.task_ids[0]
+            self.console = line.console  # status lines print above the live progress line
             while True:
                 batch = _call(lambda: self.llm.batches.retrieve(job.id), "poll the batch")
                 self._update(job, batch)
