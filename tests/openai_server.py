@@ -52,7 +52,8 @@ class FakeOpenAI(LocalServer):
         answered by the same `reply`.
 
         Batch scripting (attributes): `batch_stall` keeps open batches in_progress;
-        `batch_expire_after = k` ends the next batches `expired` with only k items done."""
+        `batch_expire_after = k` ends the next batches `expired` with only k items done;
+        `batch_api = False` answers the Batch API's paths 404 like a server without it."""
         self.reply = reply
         self.requests: list[dict] = []  # bodies of live chat completions
         self.headers: list[dict] = []  # of every request, any endpoint
@@ -61,6 +62,7 @@ class FakeOpenAI(LocalServer):
         self.batches: dict[str, dict] = {}
         self.batch_requests: list[dict] = []  # bodies answered inside batches
         self.batch_stall = False
+        self.batch_api = True  # False: 404 on the Batch API, as llama.cpp's server answers
         self.batch_expire_after: int | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -79,9 +81,17 @@ class FakeOpenAI(LocalServer):
                 length = int(self.headers.get("content-length", 0))
                 return self.rfile.read(length)
 
+            def _no_batch_api(self, path: str) -> bool:
+                if outer.batch_api or not path.startswith(("/v1/files", "/v1/batches")):
+                    return False
+                self._send(404, {"detail": "Not Found"})  # FastAPI's, as llama_cpp.server's
+                return True
+
             def do_GET(self):
                 self._record()
                 path = self.path.split("?", 1)[0]
+                if self._no_batch_api(path):
+                    return
                 with outer._lock:
                     if path == "/v1/batches":
                         data = [outer._advance(b, peek=True) for b in
@@ -101,6 +111,8 @@ class FakeOpenAI(LocalServer):
             def do_POST(self):
                 raw = self._record()
                 path = self.path.split("?", 1)[0]
+                if self._no_batch_api(path):
+                    return
                 if path == "/v1/files":
                     return self._upload(raw)
                 body = json.loads(raw or b"{}")

@@ -333,3 +333,16 @@ def test_a_batch_cancelled_at_the_endpoint_is_sent_once_more(run_dir):
         assert [b["status"] for b in server.batches.values()] == ["cancelled", "completed"]
         assert [len(lines) for lines in uploaded_lines(server)] == [n, n]
     assert stats.rejects == 0 and stats.extra["batch"]["answered"] == n
+
+
+def test_an_endpoint_without_the_batch_api_stops_with_one_clear_line(run_dir):
+    from autoscholar.errors import ServiceError
+
+    with FakeOpenAI(good) as server:
+        server.batch_api = False
+        with pytest.raises(ServiceError) as err:
+            generate(batch_settings(server, run_dir), run_dir)
+        assert server.requests == []  # nothing went live instead
+    assert "Batch API" in str(err.value) and "without --batch" in str(err.value)
+    assert "\n" not in str(err.value) and not err.value.transient
+    assert not (run_dir / "generate.done").exists() or not (run_dir / "generate.done").read_text()

@@ -42,6 +42,7 @@ ENDPOINT = "/v1/chat/completions"
 MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
 ATTEMPTS = 2  # the first submission and one resubmission
+UPLOAD = "upload the requests"
 OPEN = ("validating", "in_progress", "finalizing", "cancelling")
 
 
@@ -205,7 +206,7 @@ class _Run:
         data = b"".join(line_of(k, self.bodies[k]) for k in keys)
         n = len(self.state.jobs) + 1
         uploaded = _call(lambda: self.llm.files.create(
-            file=(f"autoscholar-generate-{n}.jsonl", data), purpose="batch"), "upload")
+            file=(f"autoscholar-generate-{n}.jsonl", data), purpose="batch"), UPLOAD)
         job = Job(input_file_id=uploaded.id, keys=keys)
         self.state.jobs.append(job)
         save(self.run_dir, self.state)  # before create: a kill now is found again, not re-sent
@@ -245,7 +246,7 @@ class _Run:
             task = line.task_ids[0]
             self.console = line.console  # status lines print above the live progress line
             while True:
-                batch = _call(lambda: self.llm.batches.retrieve(job.id), "poll the batch")
+                batch = _call(lambda: self.llm.batches.retrieve(job.id), f"poll batch {job.id}")
                 self._update(job, batch)
                 line.update(task, completed=_done(job.counts))
                 if batch.status not in OPEN:
@@ -261,7 +262,7 @@ class _Run:
         for file_id in (batch.output_file_id, batch.error_file_id):
             if not file_id:
                 continue
-            text = _call(lambda: self.llm.files.content(file_id), "download results").text
+            text = _call(lambda: self.llm.files.content(file_id), f"download file {file_id}").text
             for raw in text.splitlines():
                 if raw.strip():
                     stored += self._one(json.loads(raw))
@@ -307,8 +308,13 @@ def _call(fn, what: str):
         raise ServiceError("the LLM endpoint refused the API key (HTTP 401): set "
                            "AUTOSCHOLAR_LLM_API_KEY or OPENAI_API_KEY", transient=False) from exc
     except openai.NotFoundError as exc:
-        raise ServiceError(f"the LLM endpoint could not {what} (HTTP 404: {_short(exc)}); does "
-                           "it have the Batch API? run without --batch", transient=False) from exc
+        if what == UPLOAD:
+            raise ServiceError("the LLM endpoint answered HTTP 404 to the batch upload: it has "
+                               "no Batch API (local servers such as llama.cpp's have none); run "
+                               "without --batch", transient=False) from exc
+        raise ServiceError(f"the LLM endpoint answered HTTP 404 when asked to {what} "
+                           f"({_short(exc)}): was {STATE_FILE} made with another endpoint or "
+                           "key?", transient=False) from exc
     except openai.APIStatusError as exc:
         raise ServiceError(f"the LLM endpoint could not {what}: HTTP {exc.status_code}: "
                            f"{_short(exc)}") from exc
