@@ -346,3 +346,15 @@ def test_an_endpoint_without_the_batch_api_stops_with_one_clear_line(run_dir):
     assert "Batch API" in str(err.value) and "without --batch" in str(err.value)
     assert "\n" not in str(err.value) and not err.value.transient
     assert not (run_dir / "generate.done").exists() or not (run_dir / "generate.done").read_text()
+
+
+def test_a_given_json_mode_is_what_the_batch_sends(run_dir):
+    def fenced(body):  # plain-text mode: the JSON comes back fenced, as chat models write it
+        assert "response_format" not in body
+        return 200, "```json\n" + answer_all(body) + "\n```"
+
+    with FakeOpenAI(fenced) as server:
+        stats = generate(batch_settings(server, run_dir, llm_json_mode="text"), run_dir)
+        [lines] = uploaded_lines(server)
+    assert all("response_format" not in ln["body"] for ln in lines)
+    assert stats.rejects == 0 and stats.outputs > 0

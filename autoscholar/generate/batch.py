@@ -9,9 +9,9 @@ killed run resumes polling the same batch and never pays for it twice. Items a b
 answer (failed, expired, cancelled) are sent once more in a new batch, then become rejects
 (batch-failed) with the endpoint's message.
 
-JSON mode: a batch cannot negotiate per request, so it uses the mode recorded for this
-endpoint and model (cache/llm/json_modes.json), else --llm-json-mode, else json_schema (what
-OpenAI takes). A batch sends no repair turn: an invalid first answer is a reject.
+JSON mode: a batch cannot negotiate per request, so it uses --llm-json-mode when one is given,
+else the mode recorded for this endpoint and model (cache/llm/json_modes.json), else
+json_schema (what OpenAI takes). A batch sends no repair turn: an invalid first answer is a reject.
 
 A batch-failed key stays failed for this run directory (even with --redo generate): delete
 generate.batches.json, once no batch in it is open, to try those requests again.
