@@ -358,3 +358,16 @@ def test_a_given_json_mode_is_what_the_batch_sends(run_dir):
         [lines] = uploaded_lines(server)
     assert all("response_format" not in ln["body"] for ln in lines)
     assert stats.rejects == 0 and stats.outputs > 0
+
+
+def test_dry_run_with_batch_counts_the_batches_and_sends_nothing(run_dir, monkeypatch):
+    from autoscholar.generate.plan import plan
+
+    n = len(contexts(run_dir))
+    monkeypatch.setattr(batch, "MAX_REQUESTS", 5)
+    with FakeOpenAI(good) as server:
+        planned = plan(batch_settings(server, run_dir, llm="gpt-4o-mini"), run_dir)
+        assert server.requests == [] and server.uploads == [] and not server.batches
+    assert (planned.requests, planned.batches) == (n, -(-n // 5))
+    assert f"with --batch: {n} requests in {-(-n // 5)} batch(es)" in "\n".join(planned.lines())
+    assert not (run_dir / batch.STATE_FILE).exists()
