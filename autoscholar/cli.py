@@ -113,7 +113,8 @@ def _report(stats: dict[str, dict]) -> None:
             if usage:
                 paid = usage["this_run"]
                 cost = "unknown cost" if paid["cost_usd"] is None else f"${paid['cost_usd']:.4f}"
-                batched = f" ({paid['batch_requests']} by batch)" if paid.get("batch_requests") else ""
+                batched = (f" ({paid['batch_requests']} by batch)"
+                           if paid.get("batch_requests") else "")
                 line += (f"\n{'':9s} LLM this run: {paid['requests']} requests{batched}, "
                          f"{paid['prompt_tokens']} prompt + {paid['completion_tokens']} "
                          f"completion tokens, {cost}")

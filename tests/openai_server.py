@@ -101,7 +101,8 @@ class FakeOpenAI(LocalServer):
                                                 "last_id": data[-1]["id"] if data else None,
                                                 "has_more": False})
                     parts = path.strip("/").split("/")
-                    if parts[:2] == ["v1", "batches"] and len(parts) == 3 and parts[2] in outer.batches:
+                    if (parts[:2] == ["v1", "batches"] and len(parts) == 3
+                            and parts[2] in outer.batches):
                         return self._send(200, outer._advance(outer.batches[parts[2]]))
                     if (parts[:2] == ["v1", "files"] and len(parts) == 4 and parts[3] == "content"
                             and parts[2] in outer.files):
