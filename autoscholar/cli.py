@@ -286,10 +286,10 @@ def _stage_command(stage: str, doc: str) -> None:
     app.command(name=stage)(friendly(command))
 
 
-# publish (--push-to-hub), contexts (also takes one PDF) and generate (LLM spending) have
-# commands of their own below.
+# publish (--push-to-hub), contexts (also takes one PDF), generate (LLM spending) and audit
+# (review, judge, gates) have commands of their own below.
 for _stage in STAGES:
-    if _stage.name not in ("publish", "contexts", "generate"):
+    if _stage.name not in ("publish", "contexts", "generate", "audit"):
         _stage_command(_stage.name, _stage.doc)
 
 
@@ -332,6 +332,50 @@ def generate(
     _report({"generate": run_named("generate", settings, run_dir,
                                    redo_from="generate" if redo else None)})
 
+
+
+@app.command()
+@friendly
+def audit(
+    run_dir: Path = typer.Argument(..., help="Run directory made by `autoscholar build`."),
+    export_review: Optional[Path] = typer.Option(
+        None, "--export-review", metavar="FILE.csv", help="Write the reviewable sample (PaSa's "
+        "rubric as empty y/n columns) for a person to fill."),
+    import_review: Optional[Path] = typer.Option(
+        None, "--import-review", metavar="FILE.csv", help="Read a filled review back; the page "
+        "shows qualified rates with Wilson 95% intervals."),
+    judge: Optional[str] = typer.Option(None, "--judge", metavar="MODEL", help="Fill the "
+                                        "rubric for the sample with this LLM (cached; --max-cost)."),
+    sample: int = typer.Option(100, "--sample", min=1, help="Queries in the reviewable sample "
+                               "(stratified by venue)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sample."),
+    fail_under: Optional[list[str]] = typer.Option(
+        None, "--fail-under", metavar="KEY=VALUE", help="Exit 1 naming each figure that falls "
+        "short, e.g. query_qualified=0.9 (repeat the flag, or separate with commas)."),
+    llm_base_url: Optional[str] = LlmUrlOpt,
+    llm_json_mode: Optional[str] = JsonModeOpt,
+    llm_max_tokens: Optional[int] = MaxTokensOpt,
+    max_cost: Optional[float] = MaxCostOpt,
+    price_in: Optional[float] = PriceInOpt,
+    price_out: Optional[float] = PriceOutOpt,
+    price_file: Optional[Path] = PriceFileOpt,
+) -> None:
+    """Audit stage only: audit/report.html and audit/audit.json; with options, a reviewable
+    sample (export / import), an LLM judge, and gates for CI."""
+    from .audit.run import run_audit
+
+    settings = _settings_for_run(run_dir)
+    flags = {"llm_base_url": llm_base_url, **_llm_flags(llm_json_mode, llm_max_tokens, max_cost,
+                                                          price_in, price_out, price_file)}
+    outcome = run_audit(settings, run_dir, export_review=export_review,
+                        import_review=import_review, judge=judge, judge_flags=flags,
+                        sample_size=sample, seed=seed, fail_under=fail_under or [])
+    for line in outcome.lines:
+        typer.echo(line, err=True)
+    if outcome.failed:
+        for line in outcome.failed:
+            typer.echo(f"fail-under: {line}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

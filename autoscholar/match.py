@@ -93,7 +93,9 @@ def match_query(query: Query, index: ArxivIndex, threshold: float = 90.0,
         res = resolver(entry) if resolver else resolve(entry, index, threshold)
         if res.arxiv_id is None:
             reason = "not-on-arxiv" if res.reason in ("not-in-index", "id-not-in-index") else res.reason
-            dropped.append(DroppedAnswer(key=key, raw=entry.raw, reason=reason or "not-on-arxiv"))
+            near = res.reason in ("below-threshold", "ambiguous")  # the audit's near misses
+            dropped.append(DroppedAnswer(key=key, raw=entry.raw, reason=reason or "not-on-arxiv",
+                                         score=res.score if near else None))
         elif cutoff is not None and res.first_version is not None and res.first_version > cutoff:
             dropped.append(DroppedAnswer(key=key, raw=entry.raw, reason="newer-than-source",
                                          arxiv_id=res.arxiv_id))

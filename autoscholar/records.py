@@ -191,6 +191,7 @@ class DroppedAnswer(Record):
     raw: str
     reason: DropReason
     arxiv_id: str | None = None
+    score: float | None = None  # best candidate's title score, for below-threshold / ambiguous
 
 
 class MatchedQuery(Record):

@@ -44,6 +44,37 @@ def error_body(status: int, message: str) -> dict:
                       else "invalid_request_error", "param": None, "code": str(status)}}
 
 
+def strict_schema_problem(response_format: dict | None) -> str | None:
+    """What OpenAI answers (HTTP 400) to a strict json_schema it does not take: every object
+    must set additionalProperties false and list every property in `required`."""
+    if not response_format or response_format.get("type") != "json_schema":
+        return None
+    spec = response_format["json_schema"]
+    if not spec.get("strict"):
+        return None
+    prefix = f"Invalid schema for response_format '{spec['name']}': In context="
+
+    def walk(node, where: tuple):
+        if not isinstance(node, dict):
+            return None
+        if node.get("type") == "object":
+            if node.get("additionalProperties") is not False:
+                return f"{prefix}{where}, 'additionalProperties' is required to be supplied and to be false."
+            missing = [k for k in node.get("properties", {}) if k not in node.get("required", [])]
+            if missing:
+                return (f"{prefix}{where}, 'required' is required to be supplied and to be an "
+                        f"array including every key in properties. Missing '{missing[0]}'.")
+            for key, child in node.get("properties", {}).items():
+                found = walk(child, where + ("properties", key))
+                if found:
+                    return found
+        if node.get("type") == "array":
+            return walk(node.get("items"), where + ("items",))
+        return None
+
+    return walk(spec["schema"], ())
+
+
 class FakeOpenAI(LocalServer):
     def __init__(self, reply: Callable[[dict], tuple[int, str]]):
         """`reply(body)` returns (HTTP status, assistant text or error message); for 200 the
@@ -132,6 +163,11 @@ class FakeOpenAI(LocalServer):
                 if path != "/v1/chat/completions":
                     return self._send(404, error_body(404, "not found"))
                 outer.requests.append(body)
+                problem = strict_schema_problem(body.get("response_format"))
+                if problem:  # OpenAI refuses the request before any model runs
+                    return self._send(400, {"error": {"message": problem, "param":
+                                                      "response_format", "code": None,
+                                                      "type": "invalid_request_error"}})
                 status, text = outer.reply(body)
                 if status != 200:
                     return self._send(status, {"error": {"message": text, "type": "server_error",
@@ -258,7 +294,8 @@ class FakeOpenAI(LocalServer):
                     f"batch was {status}."}})
                 continue
             self.batch_requests.append(line["body"])
-            code, answer = self.reply(line["body"])
+            problem = strict_schema_problem(line["body"].get("response_format"))
+            code, answer = (400, problem) if problem else self.reply(line["body"])
             rid = f"req_{next(self._ids):06d}"
             if code == 200:
                 out.append({**item, "response": {"status_code": 200, "request_id": rid,

@@ -107,3 +107,27 @@ def test_demo_builds_through_llama_cpp_and_the_dry_run_estimate_holds(llama_serv
     entries = sorted(p.name for p in cache.glob("*/*.json"))
     run(*args)
     assert sorted(p.name for p in cache.glob("*/*.json")) == entries
+
+
+def test_audit_judge_through_llama_cpp(llama_server, tmp_path):
+    """The rubric through a real server: json_schema refused, json_object with the schema
+    (llama.cpp turns it into a grammar) taken; every item a verdict or a kept error."""
+    from autoscholar.audit.review import load_verdicts
+
+    out = tmp_path / "run"
+    run("build", "--venue", "demo", "--out", out)
+    args = ["audit", out, "--judge", "smollm2", "--llm-base-url", llama_server, "--sample", "3",
+            "--llm-max-tokens", "400"]
+    proc = run(*args)
+    assert "judge: 3 queries judged by smollm2" in proc.stderr
+    modes = json.loads((out / "cache" / "llm" / "json_modes.json").read_text())
+    assert list(modes.values()) == ["json_object"]
+    verdicts, meta = load_verdicts(out / "audit", "judge")
+    assert len(verdicts) == 3 and meta["complete"] is True
+    for v in verdicts:
+        assert v.error or all(isinstance(getattr(v, f), bool)
+                              for f in ("complete", "faithful", "unambiguous"))
+    entries = sorted(p.name for p in (out / "cache" / "llm").glob("*/*.json"))
+    run(*args)
+    assert sorted(p.name for p in (out / "cache" / "llm").glob("*/*.json")) == entries
+    assert load_verdicts(out / "audit", "judge")[0] == verdicts

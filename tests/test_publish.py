@@ -105,7 +105,7 @@ def test_audit_report_escapes_text_and_shows_numbers(tmp_path):
     publish(Settings(), tmp_path)
     report = write_report(tmp_path).read_text()
     assert "Ref <b>" not in report and "Ref &lt;b&gt;0&lt;/b&gt; raw" in report
-    assert report.count("data:image/png;base64,") == 3
+    assert report.count("data:image/png;base64,") == 4
     assert "<h2>Papers</h2>" in report
     numbers = collect(tmp_path)
     assert numbers["match_methods"] == {"fuzzy-title": 73}
@@ -124,7 +124,7 @@ def test_audit_shows_each_papers_leak_date_and_warns_when_there_is_none(tmp_path
                Paper(paper_id="year", venue="local", year=2020),
                Paper(paper_id="undated", venue="local")]
     (tmp_path / "listing.jsonl").write_text("".join(p.model_dump_json() + "\n" for p in listing))
-    dates = {row[0]: row[2] for row in per_paper(tmp_path)}
+    dates = {row["paper_id"]: row["date"] for row in per_paper(tmp_path)}
     assert dates == {"dated": "2021-03-04", "year": "2020 (year only)",
                      "undated": "none: leaks unchecked"}
     assert "1 source paper(s) have no date" in write_report(tmp_path).read_text()
