@@ -81,10 +81,19 @@ def _settings(**flags) -> Settings:
     return Settings(**given)
 
 
-def _llm_flags(json_mode, max_tokens, max_cost, price_in, price_out, price_file) -> dict:
+def _llm_flags(json_mode, max_tokens, max_cost, price_in, price_out, price_file, batch=None,
+               batch_poll=None) -> dict:
     """The LLM flags that build and generate share, under their Settings names."""
     return {"llm_json_mode": json_mode, "llm_max_tokens": max_tokens, "llm_max_cost": max_cost,
-            "llm_price_in": price_in, "llm_price_out": price_out, "llm_price_file": price_file}
+            "llm_price_in": price_in, "llm_price_out": price_out, "llm_price_file": price_file,
+            "llm_batch": batch, "llm_batch_poll": batch_poll}
+
+
+def _check_batch(settings: Settings) -> None:
+    """Before any stage runs: --batch is about requests, and the offline generator sends none."""
+    if settings.llm_batch and settings.llm == "none":
+        raise InputError("--batch needs a model (--llm NAME): the offline generator sends no "
+                         "requests")
 
 
 def _settings_for_run(run_dir: Path, **flags) -> Settings:
@@ -119,7 +128,9 @@ def _report(stats: dict[str, dict]) -> None:
             if usage:
                 paid = usage["this_run"]
                 cost = "unknown cost" if paid["cost_usd"] is None else f"${paid['cost_usd']:.4f}"
-                line += (f"\n{'':9s} LLM this run: {paid['requests']} requests, "
+                batched = (f" ({paid['batch_requests']} by batch)"
+                           if paid.get("batch_requests") else "")
+                line += (f"\n{'':9s} LLM this run: {paid['requests']} requests{batched}, "
                          f"{paid['prompt_tokens']} prompt + {paid['completion_tokens']} "
                          f"completion tokens, {cost}")
         elif stage == "publish":
@@ -176,6 +187,11 @@ QueryChecksOpt = typer.Option(None, "--query-checks", metavar="CHECK=ACTION,..."
                               "'multi-condition=reject,author-in-question=flag'. Checks: "
                               "unknown-key, empty-question, long-question, title-in-question, "
                               "author-in-question (reject by default), multi-condition (flag).")
+BatchOpt = typer.Option(None, "--batch/--no-batch", help="Send generate's requests through the "
+                        "OpenAI Batch API (half price, done within 24 h); a killed run resumes "
+                        "the same batch and never pays twice.")
+BatchPollOpt = typer.Option(None, "--batch-poll", metavar="SECONDS", min=0.01, help="Seconds "
+                            "between polls of an open batch (default 30).")
 OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
                          "cached) for references the local index does not hold (default: off).")
 
@@ -203,6 +219,8 @@ def build(
     price_in: Optional[float] = PriceInOpt,
     price_out: Optional[float] = PriceOutOpt,
     price_file: Optional[Path] = PriceFileOpt,
+    batch: Optional[bool] = BatchOpt,
+    batch_poll: Optional[float] = BatchPollOpt,
     dry_run: bool = DryRunOpt,
     context_unit: Optional[str] = ContextUnitOpt,
     query_checks: Optional[str] = QueryChecksOpt,
@@ -217,9 +235,10 @@ def build(
                          match_threshold=match_threshold, arxiv_online=online,
                          context_unit=context_unit, query_checks=_query_checks(query_checks),
                          **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
-                                      price_out, price_file))
+                                      price_out, price_file, batch, batch_poll))
     if settings.venue == "local" and settings.pdf_dir is None:
         raise typer.BadParameter("--venue local needs --pdf-dir")
+    _check_batch(settings)
     if dry_run:
         from .stages import NAMES
 
@@ -321,6 +340,8 @@ def generate(
     price_in: Optional[float] = PriceInOpt,
     price_out: Optional[float] = PriceOutOpt,
     price_file: Optional[Path] = PriceFileOpt,
+    batch: Optional[bool] = BatchOpt,
+    batch_poll: Optional[float] = BatchPollOpt,
     dry_run: bool = DryRunOpt,
     redo: bool = typer.Option(False, "--redo", help="Redo this stage and every stage after it "
                               "with the settings given (paid LLM answers stay cached)."),
@@ -332,7 +353,9 @@ def generate(
     settings = _settings_for_run(run_dir, llm=llm, llm_base_url=llm_base_url,
                                  query_checks=_query_checks(query_checks),
                                  **_llm_flags(llm_json_mode, llm_max_tokens, max_cost,
-                                              price_in, price_out, price_file))
+                                              price_in, price_out, price_file, batch,
+                                              batch_poll))
+    _check_batch(settings)
     if dry_run:
         _dry_run(settings, run_dir)
         return

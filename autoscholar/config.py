@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # A mapping given replaces only the checks it names.
     query_checks: dict[str, Literal["reject", "flag", "off"]] = Field(
         default_factory=lambda: dict(QUERY_CHECKS))
+    # Through the OpenAI Batch API (half price, answers within 24 h) instead of live requests.
+    # Not part of generate's fingerprint: the answers land in the same cache either way.
+    llm_batch: bool = False
+    llm_batch_poll: float = Field(30.0, gt=0)  # seconds between polls of an open batch
 
     arxiv_index: Path | None = None  # default for the demo: the bundled mini index
     match_threshold: float = 90.0

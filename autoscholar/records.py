@@ -30,7 +30,7 @@ RejectReason = Literal[
     "server-error", "grobid-failed",
     "no-related-work-section", "no-citation-contexts",
     "malformed-llm-output", "truncated-llm-output", "llm-refusal", "llm-request-rejected",
-    "no-query",
+    "batch-failed", "no-query",
     # generate's checks of each query (generate/validate.py); a dropped query's reject names it
     "unknown-key", "title-in-question", "author-in-question", "empty-question", "long-question",
     "multi-condition",

@@ -6,6 +6,7 @@ runs/<venue>-<year>/
   parse.jsonl              ParsedPaper
   contexts.jsonl           CitationContext
   generate.jsonl           Query
+  generate.batches.json    with --batch: the Batch API's batch and file ids, keys, statuses
   match.jsonl              MatchedQuery
   <stage>.rejects.jsonl    what a stage could not use, with the reason
   <stage>.done             input keys the stage has finished

@@ -7,7 +7,7 @@ import re
 from ..errors import LLMOutputError
 from ..records import CitationContext, Query, Reject, Usage
 from . import offline, prompt, validate
-from .llm import Completion, Endpoint
+from .llm import Completion, Endpoint, NotCached
 
 _CITE = re.compile(r"\\cite\{([^}]*)\}")
 
@@ -103,7 +103,11 @@ def llm_queries(context: CitationContext, endpoint: Endpoint) -> list[Query | Re
             {"role": "user", "content": f"That answer was invalid ({error}). "
                                         "Reply again with the JSON object only."},
         ]
-        second = endpoint.complete(repair, schema)
+        try:
+            second = endpoint.complete(repair, schema)
+        except NotCached:  # --batch sends no repair turn live: the first answer is final
+            raise LLMOutputError(f"{error} (no repair turn under --batch); raw output: "
+                                 f"{text[:300]!r}", error.reason, text) from error
         usages.append(second.usage)
         text = _answer(second)
         try:
@@ -137,9 +141,9 @@ class OfflineGenerator:
 class LLMGenerator:
     """A model behind the OpenAI chat completions API (OpenAI or any compatible server)."""
 
-    def __init__(self, settings, cache_dir, client=None, budget=None):
+    def __init__(self, settings, cache_dir, client=None, budget=None, live=True):
         self.settings = settings
-        self.endpoint = Endpoint(settings, cache_dir, client, budget)
+        self.endpoint = Endpoint(settings, cache_dir, client, budget, live)
         self.concurrency = max(1, settings.llm_concurrency)
 
     @property

@@ -97,12 +97,12 @@ class Budget:
         self.requests = 0
         self._lock = threading.Lock()
 
-    def reserve(self, prompt_tokens: int, max_tokens: int) -> float:
+    def reserve(self, prompt_tokens: int, max_tokens: int, batch: bool = False) -> float:
         if self.price is None:
             return 0.0
         # The prompt estimate may be short by a few percent; a margin keeps the cap a cap.
         worst = self.price.cost(Usage(prompt_tokens=round(prompt_tokens * 1.25),
-                                      completion_tokens=max_tokens))
+                                      completion_tokens=max_tokens), batch=batch)
         with self._lock:
             if self.max_cost is not None and self.spent + self.in_flight + worst > self.max_cost:
                 raise BudgetExceeded(
@@ -112,10 +112,10 @@ class Budget:
             self.in_flight += worst
         return worst
 
-    def settle(self, reserved: float, usage: dict | None) -> None:
+    def settle(self, reserved: float, usage: dict | None, batch: bool = False) -> None:
         with self._lock:
             self.in_flight -= reserved
             if usage is not None:
                 self.requests += 1
                 if self.price is not None:
-                    self.spent += self.price.cost(Usage.total([usage]))
+                    self.spent += self.price.cost(Usage.total([usage]), batch=batch)

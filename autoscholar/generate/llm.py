@@ -34,6 +34,14 @@ class RequestRejected(AutoscholarError):
     not the endpoint as a whole: the context becomes a reject and the stage goes on."""
 
 
+class NotCached(AutoscholarError):
+    """With --batch, a request the batch did not answer: it is not sent live."""
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"request {key[:12]} was not answered by the batch")
+
+
 class _ModeRefused(Exception):
     """The server does not take this response_format."""
 
@@ -119,8 +127,9 @@ class Endpoint:
     """One model at one endpoint: cache, JSON-mode negotiation, budget, usage of this run."""
 
     def __init__(self, settings: Settings, cache_dir: Path, llm: openai.OpenAI | None = None,
-                 budget: Budget | None = None):
+                 budget: Budget | None = None, live: bool = True):
         self.settings = settings
+        self.live = live  # False under --batch: only the cache answers (NotCached otherwise)
         self.cache_dir = cache_dir
         self.budget = budget or Budget(None, None)
         self._llm = llm
@@ -171,6 +180,9 @@ class Endpoint:
                 with self._lock:
                     self._remember(hit.mode)
             return hit
+        if not self.live:
+            body = request_body(messages, self.settings, schema, self.mode or JSON_MODES[0])
+            raise NotCached(cache_key(body, self.settings.llm_base_url))
         if self.mode:
             return self._send(messages, schema, self.mode)
         # The first live request finds the mode; the others wait for it rather than each

@@ -10,9 +10,9 @@ from ..config import Settings
 from ..io import read_jsonl
 from ..records import CitationContext, Usage
 from ..runner import read_done, require
-from . import first_request, generator_kind
+from . import batch, first_request, generator_kind
 from .cost import CHARS_PER_TOKEN, estimate_prompt_tokens, price_for
-from .llm import Endpoint
+from .llm import Endpoint, cache_key, request_body
 
 # Until the cache holds answers of this model to learn from: a typical answer is 3 queries of
 # about 40 tokens plus the JSON around them.
@@ -32,6 +32,7 @@ class Plan:
     cost_sync: float | None = None
     cost_batch: float | None = None
     price_basis: str = ""
+    batches: int | None = None  # with --batch: how many batches the requests split into
 
     def lines(self) -> list[str]:
         out = [f"dry run ({self.model}): {self.contexts} contexts to generate, {self.requests} "
@@ -44,6 +45,9 @@ class Plan:
         else:
             out.append(f"cost: ~${self.cost_sync:.4f} sync, ~${self.cost_batch:.4f} with --batch "
                        f"({self.price_basis})")
+        if self.batches is not None:
+            out.append(f"with --batch: {self.requests} requests in {self.batches} batch(es) "
+                       "under the Batch API's limits; no repair requests")
         out.append("nothing was sent; invalid answers add one repair request each")
         return out
 
@@ -73,6 +77,7 @@ def plan(settings: Settings, run_dir: Path) -> Plan:
     cache_dir = run_dir / "cache" / "llm"
     endpoint = Endpoint(settings, cache_dir)
     done = read_done(run_dir / "generate.done")
+    to_batch: dict[str, dict] = {}
     for context in read_jsonl(require(run_dir, "contexts"), CitationContext):
         if context.context_id in done:
             continue
@@ -83,6 +88,11 @@ def plan(settings: Settings, run_dir: Path) -> Plan:
             continue
         out.requests += 1
         out.prompt_tokens += estimate_prompt_tokens(messages)
+        if settings.llm_batch:
+            body = request_body(messages, settings, schema, endpoint.mode or "json_schema")
+            to_batch[cache_key(body, settings.llm_base_url)] = body
+    if settings.llm_batch:
+        out.batches = len(batch.split(list(to_batch), to_batch))
     per_request, out.completion_basis = _completion_per_request(cache_dir, settings.llm)
     out.completion_tokens = round(per_request * out.requests)
     price = price_for(settings)
