@@ -152,18 +152,31 @@ def require(run_dir: Path, stage: str) -> Path:
 
 def in_threads(fn, pending: list[tuple[str, object]], workers: int) -> Iterator[tuple[str, object]]:
     """(key, fn(item)) in input order with `workers` threads. At most 2 x workers calls are
-    queued, so a failure or Ctrl-C stops new (paid) calls at once instead of draining a queue."""
+    queued, so a failure or Ctrl-C stops new (paid) calls at once instead of draining a queue.
+    When a call fails, the calls already running are waited for and their results yielded
+    before the error is raised: an answer paid for is kept, not only cached."""
     window: deque = deque()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         try:
             for key, item in pending:
                 window.append((key, pool.submit(fn, item)))
                 if len(window) >= 2 * workers:
-                    key_done, future = window.popleft()
-                    yield key_done, future.result()
+                    yield _first(window)
             while window:
-                key_done, future = window.popleft()
-                yield key_done, future.result()
+                yield _first(window)
+        except Exception:
+            for _, future in window:
+                future.cancel()
+            for key, future in window:
+                if not future.cancelled() and future.exception() is None:
+                    yield key, future.result()
+            window.clear()
+            raise
         finally:
             for _, future in window:
                 future.cancel()
+
+
+def _first(window: deque) -> tuple[str, object]:
+    key, future = window.popleft()
+    return key, future.result()
