@@ -39,7 +39,7 @@ class Ref:
 
 @dataclass
 class Linker:
-    bibliography: list[BibEntry]  # the entries a callout may link to (merged ones left out)
+    bibliography: citations.Bibliography  # the entries a callout may link to (not merged ones)
     by_key: dict[str, BibEntry]
     labels: dict[str, str]  # printed number -> key
     numeric_style: bool
@@ -131,7 +131,7 @@ def make_linker(root: etree._Element, bibliography: list[BibEntry]) -> Linker:
         and is_merged(bib)}
     linkable = [b for b in bibliography if b.key not in merged]
     labels = {n: k for n, k in labels.items() if k not in merged}
-    return Linker(linkable, {b.key: b for b in linkable}, labels,
+    return Linker(citations.Bibliography(linkable), {b.key: b for b in linkable}, labels,
                    numeric_style=numeric > author_year)
 
 
@@ -161,7 +161,7 @@ def _link_refs(refs: list[tuple[str, str]], linker: Linker) -> list[str]:
             key = citations.link_author_year(surname, value, linker.bibliography)
             if key and not _names(linker.by_key[key], surname, value):
                 key = None  # a loose match ("Pan" inside "Sapana"): no link beats a wrong one
-            key = key or _link_undated(surname, value, linker.bibliography)
+            key = key or _link_undated(surname, value, linker.bibliography.entries)
         else:
             key = linker.labels.get(value)
         if key and key not in out:
