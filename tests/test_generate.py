@@ -145,25 +145,6 @@ def test_offline_question_makes_the_verb_agree_with_which_papers(sentence, quest
 
 
 @pytest.mark.parametrize("sentence, question", [
-    # Words after the removed subject that are not singular verbs stay as they are.
-    ("Prior work analysis of attention heads reveals redundancy \\cite{x}.",
-     "Which papers analysis of attention heads reveals redundancy?"),
-    ("\\cite{x} discuss the trade-off between speed and accuracy.",
-     "Which papers discuss the trade-off between speed and accuracy?"),
-    ("\\cite{x} apply transformers to tabular data.",
-     "Which papers apply transformers to tabular data?"),
-    ("Several works always use the same random seeds \\cite{x}.",
-     "Which papers always use the same random seeds?"),
-    ("\\cite{x} thus shows that scale alone suffices.",
-     "Which papers thus shows that scale alone suffices?"),
-    ("Several works \\cite{x} proposed sparse attention for long documents.",
-     "Which papers proposed sparse attention for long documents?"),
-])
-def test_offline_verb_agreement_leaves_non_verbs_alone(sentence, question):
-    assert offline.question_for(sentence) == question
-
-
-@pytest.mark.parametrize("sentence, question", [
     ("LLMs can be prompted to reason step by step \\cite{x}.",
      "Which papers are cited for the following: LLMs can be prompted to reason step by step?"),
     ("BERT uses masked language modelling to pretrain encoders \\cite{x}.",
