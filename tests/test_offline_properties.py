@@ -10,7 +10,9 @@ import re
 import pytest
 
 from autoscholar.generate import offline
-from autoscholar.records import BibEntry, CitationContext, SourceMeta
+from autoscholar.records import BibEntry, CitationContext
+
+import factories
 
 TAIL = "the limits of dense retrieval on long documents"
 # third-person singular -> the form that agrees with "Which papers"
@@ -107,11 +109,8 @@ def test_list_markers_do_not_change_the_question(lead, body):
 
 
 def _context(sentences: list[str]) -> CitationContext:
-    return CitationContext(
-        context_id="p1:0", source=SourceMeta(paper_id="p1", title="A paper", venue="demo",
-                                             year=2021),
-        section="Related Work", sentences=sentences,
-        refs=[BibEntry(key=k, raw=f"Entry {k}. 2020.") for k in ("b0", "b1", "b2")])
+    return factories.context([BibEntry(key=k, raw=f"Entry {k}. 2020.") for k in ("b0", "b1", "b2")],
+                             sentences, title="A paper", venue="demo", year=2021)
 
 
 @pytest.mark.parametrize("start", range(len(BODIES)))
