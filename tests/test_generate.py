@@ -8,7 +8,7 @@ from autoscholar.errors import LLMOutputError, ServiceError
 from autoscholar.generate import generate_queries, offline, prompt
 from autoscholar.records import BibEntry, CitationContext, SourceMeta
 
-from openai_server import FakeOpenAI
+from fakes.openai_server import FakeOpenAI
 
 
 def make_context() -> CitationContext:
