@@ -214,3 +214,12 @@ def styled(page, x, y, runs, size=10.0):
         page.insert_text((x, y), text, fontname=font, fontsize=size)
         x += pymupdf.get_text_length(text, fontname=font, fontsize=size)
     return y + size * 1.25
+
+
+def intro_and_related_work(doc, intro: list[str]):
+    """A new page opening with "1 Introduction" (``intro`` as its text) and the "2 Related Work"
+    heading: (the page, the y where the Related Work text starts, before its own gap)."""
+    p = doc.new_page(width=612, height=792)
+    y = write_lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
+    y = write_lines(p, 72, y + 4, intro)
+    return p, write_lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")

@@ -1,6 +1,7 @@
 """Callout finding, linking and sentence splitting (shared by the PyMuPDF and TEI readers)."""
 
 from autoscholar.parse.citations import (
+    Bibliography,
     cite_spans,
     entry_matches,
     find_author_year_callouts,
@@ -57,7 +58,7 @@ def test_words_in_parentheses_are_kept_apart_from_citations():
     text = "a model (BERT; Doe, 2019a) and the year (CVPR 2020)"
     found = [text[a:b] for a, b, _ in find_callouts(text)]
     assert found == ["Doe, 2019a", "(CVPR 2020)"]  # CVPR is found but links to nothing below
-    assert [c.text for c in cite_spans(text, BIB)] == ["Doe, 2019a"]
+    assert [c.text for c in cite_spans(text, Bibliography(BIB))] == ["Doe, 2019a"]
 
 
 def test_particles_need_a_word_boundary():
@@ -67,14 +68,14 @@ def test_particles_need_a_word_boundary():
 
 
 def test_link_author_year_suffix_accents_and_first_author():
-    assert link_author_year("Doe", "2019a", BIB) == "doe2019a"
-    assert link_author_year("Doe", "2019b", BIB) == "doe2019b"
-    assert link_author_year("van den Oord", "2017", BIB) == "oord2017"
-    assert link_author_year("Muller", "2021", BIB) == "muller2021"
+    assert link_author_year("Doe", "2019a", Bibliography(BIB)) == "doe2019a"
+    assert link_author_year("Doe", "2019b", Bibliography(BIB)) == "doe2019b"
+    assert link_author_year("van den Oord", "2017", Bibliography(BIB)) == "oord2017"
+    assert link_author_year("Muller", "2021", Bibliography(BIB)) == "muller2021"
     # Lee is second author of smith2020 but first author of lee2020
-    assert link_author_year("Lee", "2020", BIB) == "lee2020"
-    assert link_author_year("Nobody", "2020", BIB) is None
-    assert link_author_year("Smith", "2018", BIB) is None
+    assert link_author_year("Lee", "2020", Bibliography(BIB)) == "lee2020"
+    assert link_author_year("Nobody", "2020", Bibliography(BIB)) is None
+    assert link_author_year("Smith", "2018", Bibliography(BIB)) is None
 
 
 def test_link_numeric_uses_printed_labels():
@@ -88,7 +89,7 @@ def test_split_sentences_abbreviations_and_callouts():
     text = ("Smith et al. (2020) proposed it, e.g. for parsing. Fig. 2 shows J. Doe's result "
             "(Doe, 2019a). It works [1]. Next one.")
     bib = BIB + [BibEntry(key="ref1", raw="r")]
-    sents = split_sentences(text, cite_spans(text, bib))
+    sents = split_sentences(text, cite_spans(text, Bibliography(bib)))
     assert [s.text for s in sents] == [
         "Smith et al. (2020) proposed it, e.g. for parsing.",
         "Fig. 2 shows J. Doe's result (Doe, 2019a).",
@@ -103,7 +104,7 @@ def test_split_sentences_abbreviations_and_callouts():
 
 def test_split_never_inside_a_callout():
     text = "As shown (Smith et al., 2020. Doe, 2019a) here. Then more."
-    spans = cite_spans(text, BIB)
+    spans = cite_spans(text, Bibliography(BIB))
     assert [s.text for s in split_sentences(text, spans)] == [
         "As shown (Smith et al., 2020. Doe, 2019a) here.", "Then more."]
 
@@ -112,7 +113,7 @@ def test_name_list_that_swallowed_a_word_is_retried_from_the_real_first_author()
     bib = [BibEntry(key="saier2019", raw="Tarek Saier and Michael Färber. 2019. B.",
                     authors=["Tarek Saier"], year=2019)]
     text = "built from PubMed Central, Saier and Färber (2019) introduce it."
-    assert [(c.text, c.keys) for c in cite_spans(text, bib)] == [("Saier and Färber (2019)", ["saier2019"])]
+    assert [(c.text, c.keys) for c in cite_spans(text, Bibliography(bib))] == [("Saier and Färber (2019)", ["saier2019"])]
 
 
 def test_surnames_match_as_whole_names_only():
@@ -122,10 +123,10 @@ def test_surnames_match_as_whole_names_only():
         _e("zhao2019", "Wei Zhao, Min Lee, Jun Wu, Yang Liu. 2019. Fourth.",
            ["Wei Zhao", "Min Lee", "Jun Wu", "Yang Liu"], 2019),
     ]
-    assert link_author_year("Pan", "2025", bib) is None  # not "Sapana", not "Pang"
-    assert link_author_year("Pang", "2025", bib) == "pang2025"
-    assert link_author_year("Liu", "2019", bib) is None  # a 4th author is another paper
-    assert link_author_year("Chen", "2025", bib) == "pang2025"  # 2nd author: the fallback
+    assert link_author_year("Pan", "2025", Bibliography(bib)) is None  # not "Sapana", not "Pang"
+    assert link_author_year("Pang", "2025", Bibliography(bib)) == "pang2025"
+    assert link_author_year("Liu", "2019", Bibliography(bib)) is None  # a 4th author is another paper
+    assert link_author_year("Chen", "2025", Bibliography(bib)) == "pang2025"  # 2nd author: the fallback
 
 
 def test_first_author_beats_second_author_of_another_entry():
@@ -133,7 +134,7 @@ def test_first_author_beats_second_author_of_another_entry():
         _e("a", "Wei Chen, Bo Li. 2021. X.", ["Wei Chen", "Bo Li"], 2021),
         _e("b", "Bo Li, Ann Ng. 2021. Y.", ["Bo Li", "Ann Ng"], 2021),
     ]
-    assert link_author_year("Li", "2021", bib) == "b"
+    assert link_author_year("Li", "2021", Bibliography(bib)) == "b"
 
 
 def test_raw_entry_fills_in_when_authors_were_not_parsed():
@@ -143,10 +144,10 @@ def test_raw_entry_fills_in_when_authors_were_not_parsed():
         _e("smith", "Smith JA, Doe K. Vancouver style. 2018.", [], 2018),
         _e("sap", "Sapana Chaudhary. 2020. Z.", [], 2020),
     ]
-    assert link_author_year("DeepSeek-AI", "2025", bib) == "ds"
-    assert link_author_year("Řehůřek", "2010", bib) == "gensim"  # glued given name split off
-    assert link_author_year("Smith", "2018", bib) == "smith"
-    assert link_author_year("Pan", "2020", bib) is None
+    assert link_author_year("DeepSeek-AI", "2025", Bibliography(bib)) == "ds"
+    assert link_author_year("Řehůřek", "2010", Bibliography(bib)) == "gensim"  # glued given name split off
+    assert link_author_year("Smith", "2018", Bibliography(bib)) == "smith"
+    assert link_author_year("Pan", "2020", Bibliography(bib)) is None
 
 
 def test_surname_forms():
@@ -172,7 +173,7 @@ def test_organisation_and_small_caps_author_year_callouts():
               ["Carlos E. Jimenez", "John Yang"], 2023)]
     text = ("Project Loong (CAMEL-AI.org, 2025) verifies answers. SWE-bench [JIMENEZ ET AL. 2023] "
             "is the benchmark [CODESEARCHNET, JIMENEZ ET AL. 2023].")
-    spans = cite_spans(text, bib)
+    spans = cite_spans(text, Bibliography(bib))
     assert [(s.text, s.keys) for s in spans] == [
         ("(CAMEL-AI.org, 2025)", ["camel2025"]), ("[JIMENEZ ET AL. 2023]", ["jimenez2023"]),
         ("JIMENEZ ET AL. 2023", ["jimenez2023"])]
@@ -196,7 +197,20 @@ def test_year_span_callouts_link_to_the_entry_dated_by_the_same_span():
         (2008, "Grobid", ["Grobid"]), (2020, "The Pile", ["The Pile Team"]),
         (2019, "Title of it", ["A. Smith", "B. Doe"])]  # a page range is no year span
     text = "For example, GROBID (Grobid, 2008–2023), a tool. Smith (2019) used it."
-    assert [(s.text, s.keys) for s in cite_spans(text, bib)] == [
+    assert [(s.text, s.keys) for s in cite_spans(text, Bibliography(bib))] == [
         ("(Grobid, 2008–2023)", ["grobid"]), ("Smith (2019)", ["smith"])]
     # a bare span of years with no name is not a citation
     assert find_callouts("in the years (2021-2023) we") == []
+
+
+def test_bibliography_is_a_snapshot_of_its_entries():
+    """Each paper's Bibliography answers for its own entries, whatever was linked before or
+    how the caller's list changes afterwards (no hidden cache shared between papers)."""
+    entries = list(BIB)
+    first, other = Bibliography(entries), Bibliography([_e("x", "Ann Lee. 2020. X.", ["Ann Lee"], 2020)])
+    assert link_author_year("Lee", "2020", other) == "x"
+    assert link_author_year("Lee", "2020", first) == "lee2020"
+    entries[5] = _e("y", "Bo Doe. 2020. Y.", ["Bo Doe"], 2020)  # same list, same length
+    assert link_author_year("Lee", "2020", first) == "lee2020"
+    assert link_author_year("Doe", "2020", first) is None
+    assert link_author_year("Doe", "2020", Bibliography(entries)) == "y"

@@ -16,7 +16,7 @@ from autoscholar.records import Example
 from autoscholar.io import read_jsonl
 from autoscholar.runner import read_done
 
-from openai_server import FakeOpenAI
+from fakes.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
 # The installed command, as a user runs it (python -m from a source checkout as a fallback).
@@ -256,7 +256,7 @@ def test_contexts_of_one_pdf_as_json_lines(demo_run):
 
 
 def test_build_with_grobid_against_a_local_grobid_server(tmp_path, shared_data):
-    from grobid_server import FakeGrobid
+    from fakes.grobid_server import FakeGrobid
 
     pairs = {"s2orc-doc2json__2020.acl-main.207": "s2orc-doc2json__2020.acl-main.207.tei.xml",
              "mmda__e5910c027af0ee9c1901c57f6579d903aedee7f4":

@@ -8,17 +8,15 @@ import pymupdf
 import pytest
 
 from autoscholar.parse.pymupdf.pdf import parse_pdf
-from pdf_fixture import PAPER, method_and_references, sentences, write_lines
+from pdf_fixture import (PAPER, intro_and_related_work, method_and_references, sentences,
+                         write_lines)
 
 
 def _footnote_pdf(path: Path, raised_mark: bool) -> Path:
     """A Related Work paragraph that runs over a page break, with a 9 pt footnote under a short
     rule at the foot of the first page (10 pt body), and a 9 pt remark mid-page that stays."""
     doc = pymupdf.open()
-    p = doc.new_page(width=612, height=792)
-    y = write_lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
-    y = write_lines(p, 72, y + 4, ["Open information extraction reads relations from the Web at scale."])
-    y = write_lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    p, y = intro_and_related_work(doc, ["Open information extraction reads relations from the Web at scale."])
     filler = "Earlier extraction systems were built by hand for one relation at a time, and"
     y = write_lines(p, 72, y + 4, [filler] * 40 + ["later systems were trained on"])
     p.draw_line((72, 700), (180, 700), width=0.4)

@@ -14,7 +14,7 @@ from autoscholar.errors import ParseError, ServiceError
 from autoscholar.parse.grobid import client as grobid
 from autoscholar.parse.grobid.client import backoff_delay, classify, parse_with_grobid, read_ledger
 from autoscholar.records import Paper, ParsedPaper
-from grobid_server import FakeGrobid
+from fakes.grobid_server import FakeGrobid
 
 TEI_FILES = {
     "specter.pdf": "s2orc-doc2json__2020.acl-main.207.tei.xml",

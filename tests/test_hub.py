@@ -16,7 +16,7 @@ from huggingface_hub import constants
 from autoscholar.errors import InputError, ServiceError
 from autoscholar.hub import push
 
-from hub_server import FakeHub
+from fakes.hub_server import FakeHub
 
 
 def card(splits) -> str:

@@ -16,7 +16,7 @@ from autoscholar.io import read_jsonl
 from autoscholar.records import CitationContext, Query, Reject, Usage
 from autoscholar.stages import build
 
-from openai_server import FakeOpenAI
+from fakes.openai_server import FakeOpenAI
 
 # What llama-cpp-python's server (0.3.x) answers to a json_schema request (seen on the real one).
 LLAMA_CPP_REFUSAL = "response_format.type: Input should be 'text' or 'json_object'"

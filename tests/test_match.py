@@ -2,11 +2,12 @@ import datetime as dt
 
 import pytest
 
+import factories
 from arxiv_fixture import PAPERS, rec
 from autoscholar.arxiv.index import build_index_from_records, load_index
 from autoscholar.arxiv.resolve import resolve, resolve_raw
 from autoscholar.match import match_query
-from autoscholar.records import BibEntry, CitationContext, Query, SourceMeta
+from autoscholar.records import BibEntry
 
 # Two different papers with one title and no authors: only an id can tell them apart.
 TWINS = [rec("2001.00011", "A Survey of Graph Neural Networks for Recommendation", [], "Fri, 3 Jan 2020 10:00:00 GMT"),
@@ -137,11 +138,7 @@ def test_unresolved_reasons(index):
 
 
 def _query(refs, keys, published):
-    source = SourceMeta(paper_id="p1", title="Source", published=published)
-    ctx = CitationContext(context_id="p1:0", source=source, section="Related Work",
-                          sentences=["text"], refs=refs)
-    return Query(query_id="p1:0:0", context=ctx, question="q?", answer_keys=keys,
-                 generator="offline-template", prompt_version="v1")
+    return factories.query(factories.context(refs, title="Source", published=published), keys)
 
 
 def test_match_query_dedup_leakage_and_order(index):

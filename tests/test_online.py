@@ -6,6 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+import factories
 from arxiv_fixture import PAPERS
 from autoscholar.arxiv.index import build_index_from_records, load_index
 from autoscholar.arxiv.online import ArxivAPI, parse_feed, resolve_online
@@ -128,16 +129,15 @@ def test_match_stage_uses_the_fallback_only_when_asked(server, tmp_path):
 
     from autoscholar.config import Settings
     from autoscholar.match import match
-    from autoscholar.records import CitationContext, MatchedQuery, Query, SourceMeta
+    from autoscholar.records import MatchedQuery
     from autoscholar.io import read_jsonl
 
-    ctx = CitationContext(
-        context_id="p:0", section="Related Work", sentences=["Few-shot \\cite{g}."],
-        source=SourceMeta(paper_id="p", published=dt.date(2021, 1, 1)),
-        refs=[BibEntry(key="g", raw="T. B. Brown, B. Mann et al. Language models are few-shot "
-                                    "learners. NeurIPS 2020.")])
-    query = Query(query_id="p:0:0", context=ctx, question="Which papers study few-shot "
-                  "prompting?", answer_keys=["g"], generator="t", prompt_version="t")
+    ctx = factories.context(
+        [BibEntry(key="g", raw="T. B. Brown, B. Mann et al. Language models are few-shot "
+                               "learners. NeurIPS 2020.")],
+        ["Few-shot \\cite{g}."], "p", published=dt.date(2021, 1, 1))
+    query = factories.query(ctx, ["g"], "Which papers study few-shot prompting?",
+                            generator="t", prompt_version="t")
     build_index_from_records(PAPERS, tmp_path / "index")
     for online in (False, True):
         run_dir = tmp_path / str(online)

@@ -6,21 +6,19 @@ import datasets
 from autoscholar.audit import collect, write_report
 from autoscholar.config import Settings
 from autoscholar.publish import assign_splits, natural_key, publish
-from autoscholar.records import (BibEntry, CitationContext, DroppedAnswer, Example, MatchedQuery,
-                                 Query, ResolvedAnswer, SourceMeta)
+from autoscholar.records import BibEntry, DroppedAnswer, Example, MatchedQuery, ResolvedAnswer
 from autoscholar.io import read_jsonl
+
+import factories
 
 
 def matched(paper: str, n: int, question: str, ids: list[str]) -> MatchedQuery:
     refs = [BibEntry(key=f"r{i}", raw=f"Ref <b>{i}</b> raw", title=f"T{i}") for i in range(3)]
-    ctx = CitationContext(
-        context_id=f"{paper}:{n}",
-        source=SourceMeta(paper_id=paper, title=f"Paper {paper}", venue="demo", year=2021,
-                          published=dt.date(2021, 3, 4)),
-        section="Related Work", sentences=[f"Sentence {n} \\cite{{r0,r1}}."], refs=refs)
-    q = Query(query_id=f"{ctx.context_id}:0", context=ctx, question=question,
-              answer_keys=[f"r{i}" for i in range(len(ids))], generator="offline-template",
-              prompt_version="offline_v1")
+    ctx = factories.context(refs, [f"Sentence {n} \\cite{{r0,r1}}."], paper, n,
+                            title=f"Paper {paper}", venue="demo", year=2021,
+                            published=dt.date(2021, 3, 4))
+    q = factories.query(ctx, [f"r{i}" for i in range(len(ids))], question,
+                        prompt_version="offline_v1")
     answers = [ResolvedAnswer(key=f"r{i}", raw=f"raw {i}", arxiv_id=a, title=f"Title of {a}",
                               method="fuzzy-title", score=93.5) for i, a in enumerate(ids)]
     dropped = [] if ids else [DroppedAnswer(key="r0", raw="raw 0", reason="not-on-arxiv")]

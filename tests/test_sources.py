@@ -18,7 +18,7 @@ from autoscholar.errors import InputError, ServiceError
 from autoscholar.records import Paper
 from autoscholar import http
 from autoscholar.sources import acl, common, local, openreview
-from venue_server import HOSTILE_ID, VenueServer
+from fakes.venue_server import HOSTILE_ID, VenueServer
 
 SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 

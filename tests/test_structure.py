@@ -10,8 +10,8 @@ import pytest
 from autoscholar.config import DEFAULT_SECTIONS
 from autoscholar.contexts import find_target_sections
 from autoscholar.parse.pymupdf.pdf import parse_pdf
-from pdf_fixture import (PAPER, method_and_references, references, run_in_line, sentences, styled,
-                         write_lines)
+from pdf_fixture import (PAPER, intro_and_related_work, method_and_references, references,
+                         run_in_line, sentences, styled, write_lines)
 
 
 def test_dehyphenation_keeps_suspended_hyphens():
@@ -37,12 +37,9 @@ def _structure_pdf(path: Path) -> Path:
     """Headings with a code-font word, a heading that wraps, unnumbered sibling subsections,
     a bulleted list, and a line that ends on "et al." before the next block."""
     doc = pymupdf.open()
-    p = doc.new_page(width=612, height=792)
-    y = write_lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
-    y = write_lines(p, 72, y + 4, [
+    p, y = intro_and_related_work(doc, [
         "Parsing papers is hard and we explain why in the sections that follow here.",
     ])
-    y = write_lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
     y = write_lines(p, 72, y + 4, [
         "Approaches in this space can be broadly categorized into two families here:",
         "\u2022 Procedural generation trains models on generated problems [1]. It works.",
@@ -232,10 +229,7 @@ def test_bold_run_in_heading_without_period(tmp_path):
 
 def test_emphasised_name_opening_a_paragraph_is_no_run_in_heading(tmp_path):
     doc = pymupdf.open()
-    p = doc.new_page(width=612, height=792)
-    y = write_lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
-    y = write_lines(p, 72, y + 4, ["We study language models and how they are evaluated today."])
-    y = write_lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    p, y = intro_and_related_work(doc, ["We study language models and how they are evaluated today."])
     more = "and this line continues the paragraph with more words about the model."
     for runs in ([("LLaMA", "heit"), (" Touvron et al. [1] released open weights for models.", "helv")],
                  [("Chain-of-Thought", "heit"), (" Prompting [2] asks the model to reason.", "helv")],
@@ -270,10 +264,7 @@ def test_heading_with_one_word_in_another_font_stays_whole(tmp_path, size):
     # run-in heading, numbered or not
     fill = "and the paragraph goes on with enough running words to look like body text."
     doc = pymupdf.open()
-    p = doc.new_page(width=612, height=792)
-    y = write_lines(p, 72, 60, ["1   Introduction"], size=12, font="hebo")
-    y = write_lines(p, 72, y + 4, ["We study retrieval with language models on many benchmarks."])
-    y = write_lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    p, y = intro_and_related_work(doc, ["We study retrieval with language models on many benchmarks."])
     y = write_lines(p, 72, y + 6, ["2.1   Dense Retrieval"], font="hebo", size=size)
     y = write_lines(p, 72, y + 4, ["Dense retrievers encode queries and passages separately [1].", fill])
     y = styled(p, 72, y + 8, [("2.2   Prompting ", "hebo"), ("LLMs", "heit"),

@@ -7,6 +7,7 @@ Public functions
   ``Smith et al. (2020)``, ``Smith and Doe [2020]``, ``(Touvron et al., 2023a,b)``.
   Each ref is ``(surname, year)`` with the year as printed, e.g. ``("Doe", "2019a")``.
 - ``find_callouts(text) -> list[Callout]``: both kinds, non-overlapping, sorted by start.
+- ``Bibliography(entries)``: a paper's entries prepared once for linking (made by the caller).
 - ``link_author_year(surname, year, bibliography) -> str | None``: the BibEntry.key of the entry
   whose first author is ``surname`` and whose year is ``year`` (a/b suffix honoured); surnames
   match as whole names ("Pan" is not "Sapana"), the second author only as a fallback.
@@ -28,7 +29,7 @@ A ``Callout`` is ``(start, end, refs)``: character offsets into ``text`` and a l
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from autoscholar.parse.lexicon import SURNAME_PARTICLES, YEAR, YEAR_SPAN
 from autoscholar.records import BibEntry, CiteSpan, Sentence
@@ -252,19 +253,18 @@ def entry_matches(surname: str, year: str, entry: BibEntry, first_only: bool = F
     return year[:4] in entry.raw or not _HAS_YEAR_RE.search(entry.raw)
 
 
-_PREPARED: list = [None, None]  # [bibliography list, its prepared form]: one-entry cache
+class Bibliography:
+    """A paper's bibliography, with each entry's year as text and the surname forms of its
+    first two authors worked out once: one paper links many callouts against the same entries.
+    The caller makes one per paper and passes it to ``link_author_year`` and ``cite_spans``."""
+
+    def __init__(self, entries: Sequence[BibEntry]) -> None:
+        self.entries = list(entries)
+        self.prepared = [(e, str(e.year) if e.year is not None else None, _author_forms(e))
+                         for e in self.entries]
 
 
-def _prepared(bibliography: list[BibEntry]) -> list[tuple[BibEntry, str | None, list[set[str]]]]:
-    """Per entry: year as text, surname forms of its first two authors."""
-    if _PREPARED[0] is not bibliography or len(_PREPARED[1]) != len(bibliography):
-        _PREPARED[0] = bibliography
-        _PREPARED[1] = [(e, str(e.year) if e.year is not None else None, _author_forms(e))
-                        for e in bibliography]
-    return _PREPARED[1]
-
-
-def link_author_year(surname: str, year: str, bibliography: list[BibEntry]) -> str | None:
+def link_author_year(surname: str, year: str, bibliography: Bibliography) -> str | None:
     """Key of the entry by first author ``surname`` in ``year`` ("2019a" picks among same-year
     entries of that author by the printed suffix, else by order).
 
@@ -276,7 +276,7 @@ def link_author_year(surname: str, year: str, bibliography: list[BibEntry]) -> s
         return None
     digits, suffix = year[:4], year[4:]
     scored: list[tuple[int, int, BibEntry]] = []
-    for i, (e, y, forms) in enumerate(_prepared(bibliography)):
+    for i, (e, y, forms) in enumerate(bibliography.prepared):
         if y is not None and y != digits:
             continue
         if y is None and digits not in e.raw:
@@ -319,14 +319,14 @@ def link_numeric(label: str, bibliography: list[BibEntry],
     return labels.get(str(int(label)) if label.isdigit() else label)
 
 
-def cite_spans(text: str, bibliography: list[BibEntry],
+def cite_spans(text: str, bibliography: Bibliography,
                labels: Mapping[str, str] | None = None) -> list[CiteSpan]:
-    labels = default_labels(bibliography) if labels is None else labels
+    labels = default_labels(bibliography.entries) if labels is None else labels
     spans: list[CiteSpan] = []
     for start, end, refs in find_callouts(text):
         keys: list[str] = []
         for surname, value in refs:
-            key = (link_numeric(value, bibliography, labels) if not surname
+            key = (link_numeric(value, bibliography.entries, labels) if not surname
                    else link_author_year(surname, value, bibliography))
             if key and key not in keys:
                 keys.append(key)

@@ -39,7 +39,7 @@ class Ref:
 
 @dataclass
 class Linker:
-    bibliography: list[BibEntry]  # the entries a callout may link to (merged ones left out)
+    bibliography: citations.Bibliography  # the entries a callout may link to (not merged ones)
     by_key: dict[str, BibEntry]
     labels: dict[str, str]  # printed number -> key
     numeric_style: bool
@@ -131,7 +131,7 @@ def make_linker(root: etree._Element, bibliography: list[BibEntry]) -> Linker:
         and is_merged(bib)}
     linkable = [b for b in bibliography if b.key not in merged]
     labels = {n: k for n, k in labels.items() if k not in merged}
-    return Linker(linkable, {b.key: b for b in linkable}, labels,
+    return Linker(citations.Bibliography(linkable), {b.key: b for b in linkable}, labels,
                    numeric_style=numeric > author_year)
 
 
@@ -161,7 +161,7 @@ def _link_refs(refs: list[tuple[str, str]], linker: Linker) -> list[str]:
             key = citations.link_author_year(surname, value, linker.bibliography)
             if key and not _names(linker.by_key[key], surname, value):
                 key = None  # a loose match ("Pan" inside "Sapana"): no link beats a wrong one
-            key = key or _link_undated(surname, value, linker.bibliography)
+            key = key or _link_undated(surname, value, linker.bibliography.entries)
         else:
             key = linker.labels.get(value)
         if key and key not in out:
@@ -174,45 +174,63 @@ def link(text: str, refs: list[Ref], linker: Linker) -> list[CiteSpan]:
     for r in refs:
         if r.type != "bibr":
             continue  # mis-tagged citations are picked up from the plain text below
-        keys: list[str] = []
-        target = r.target if r.target in linker.by_key else None
-        nums = _numbers(r.text)
-        if nums and not target and not linker.numeric_style:
-            continue  # a footnote mark or a list of values ("[5, 10, 15]") tagged as bibr
-        if nums:
-            # Grobid puts the target on the first number of a range only: the printed
-            # numbers are the truth when the bibliography is numbered.
-            from_labels = [linker.labels[n] for n in nums if n in linker.labels]
-            keys = [target] if target else []
-            keys += [k for k in (from_labels[1:] if target else from_labels) if k not in keys]
-        else:
-            found = _author_year(r.text)
-            extra = _link_refs(found, linker)
-            if target and found and not _names(linker.by_key[target], *found[0]):
-                # Grobid's target names someone else: trust the printed surname + year
-                target = None
-            elif target and found and not citations.entry_matches(
-                    *found[0], linker.by_key[target], first_only=True):
-                # the printed name is only the target's 2nd author: an entry it heads wins
-                better = citations.link_author_year(*found[0], linker.bibliography)
-                if better and citations.entry_matches(*found[0], linker.by_key[better],
-                                                      first_only=True):
-                    target = better
-            keys = [target] if target else []
-            if not target or len(extra) > 1:
-                keys += [k for k in extra if k not in keys]
-            if keys and found:
-                # "CNNs (Yamins et al. (2014)": the words before the callout stay text
-                lead = r.text.find(found[0][0])
-                if lead > 0 and re.search(r"\w", r.text[:lead].rstrip(" (")):
-                    cut = lead - (1 if r.text[lead - 1] == "(" else 0)
-                    r = Ref(r.start + cut, r.end, r.type, r.target, r.text[cut:])
-        if keys or nums or _looks_author_year(r.text):  # keep unlinked callouts, not "CoNLL-2003"
-            spans.append((r.start, r.end, keys))
+        span = _bibr_span(r, linker)
+        if span is not None:
+            spans.append(span)
+    _add_untagged(text, spans, linker)
+    return _merge(text, _close_brackets(text, _whole_groups(text, spans, linker)))
 
-    # Callouts Grobid did not tag as bibr: plain-text author-year ("see Smith et al. (2020)"),
-    # mis-tagged ones ("Suzgun et al. ( <ref type="formula">2022</ref>)"), numeric in a
-    # numbered paper. Only parts not already covered by a bibr ref are added.
+
+def _bibr_span(r: Ref, linker: Linker) -> tuple[int, int, list[str]] | None:
+    """The callout of one <ref type="bibr"> and the keys it links to; None when it is no
+    citation (a footnote mark, a list of values, "CoNLL-2003")."""
+    target = r.target if r.target in linker.by_key else None
+    nums = _numbers(r.text)
+    if nums and not target and not linker.numeric_style:
+        return None  # a footnote mark or a list of values ("[5, 10, 15]") tagged as bibr
+    if nums:
+        # Grobid puts the target on the first number of a range only: the printed numbers are
+        # the truth when the bibliography is numbered.
+        from_labels = [linker.labels[n] for n in nums if n in linker.labels]
+        keys = [target] if target else []
+        keys += [k for k in (from_labels[1:] if target else from_labels) if k not in keys]
+    else:
+        keys, r = _author_year_keys(r, target, linker)
+    if keys or nums or _looks_author_year(r.text):  # keep unlinked callouts, not "CoNLL-2003"
+        return r.start, r.end, keys
+    return None
+
+
+def _author_year_keys(r: Ref, target: str | None, linker: Linker) -> tuple[list[str], Ref]:
+    """Keys of an author-year bibr ref, checking Grobid's ``target`` against the printed names;
+    the ref is trimmed to start at the first name when words precede it."""
+    found = _author_year(r.text)
+    extra = _link_refs(found, linker)
+    if target and found and not _names(linker.by_key[target], *found[0]):
+        # Grobid's target names someone else: trust the printed surname + year
+        target = None
+    elif target and found and not citations.entry_matches(
+            *found[0], linker.by_key[target], first_only=True):
+        # the printed name is only the target's 2nd author: an entry it heads wins
+        better = citations.link_author_year(*found[0], linker.bibliography)
+        if better and citations.entry_matches(*found[0], linker.by_key[better], first_only=True):
+            target = better
+    keys = [target] if target else []
+    if not target or len(extra) > 1:
+        keys += [k for k in extra if k not in keys]
+    if keys and found:
+        # "CNNs (Yamins et al. (2014)": the words before the callout stay text
+        lead = r.text.find(found[0][0])
+        if lead > 0 and re.search(r"\w", r.text[:lead].rstrip(" (")):
+            cut = lead - (1 if r.text[lead - 1] == "(" else 0)
+            r = Ref(r.start + cut, r.end, r.type, r.target, r.text[cut:])
+    return keys, r
+
+
+def _add_untagged(text: str, spans: list[tuple[int, int, list[str]]], linker: Linker) -> None:
+    """Add to ``spans`` the callouts Grobid did not tag as bibr: plain-text author-year ("see
+    Smith et al. (2020)"), mis-tagged ones ("Suzgun et al. ( <ref type="formula">2022</ref>)"),
+    numeric in a numbered paper. Only parts not already covered by a bibr ref are added."""
     taken = [(a, b) for a, b, _ in spans]
     for start, end, found in citations.find_callouts(text):
         if any(not r[0] for r in found) and (
@@ -238,7 +256,6 @@ def link(text: str, refs: list[Ref], linker: Linker) -> list[CiteSpan]:
                 spans.append((hole[0], hole[1], key))
                 taken.append(hole)
                 have.add(key[0])
-    return _merge(text, _close_brackets(text, _whole_groups(text, spans, linker)))
 
 
 def _whole_groups(text: str, spans: list[tuple[int, int, list[str]]],

@@ -23,7 +23,22 @@ def footnote_lines(layout: Layout, body: float) -> set[tuple[int, int]]:
     the lines right after it in reading order, and on to the foot of the next column or page
     when it breaks off mid-word ("... NLP tech-" / "niques enables ..."). The numbered lines of
     a code listing (monospace) are not footnotes; a URL line inside a footnote is."""
-    small: list[tuple[int, int, int]] = []  # (reading-order position, block, line)
+    small, body_lines = _by_size(layout, body)
+    scan = _Scan(body_lines)
+    out: set[tuple[int, int]] = set()
+    for n, bi, li in small:
+        ln = layout.blocks[bi][li]
+        if scan.is_footnote(n, ln):
+            out.add((bi, li))
+            scan.last = n
+            scan.broken = ln if ln.text.endswith("-") or ln.text[-1:].islower() else None
+    return out
+
+
+def _by_size(layout: Layout,
+             body: float) -> tuple[list[tuple[int, int, int]], dict[int, list[Line]]]:
+    """The small lines as (reading-order position, block, line), and the body-size lines by page."""
+    small: list[tuple[int, int, int]] = []
     body_lines: dict[int, list[Line]] = {}
     n = 0
     for bi, blk in enumerate(layout.blocks):
@@ -33,65 +48,68 @@ def footnote_lines(layout: Layout, body: float) -> set[tuple[int, int]]:
             elif ln.size <= body - 0.75:
                 small.append((n, bi, li))
             n += 1
+    return small, body_lines
 
-    def column(ln: Line) -> tuple[float, float] | None:
-        """The left and right edges of the body text above ``ln`` in its column; None when
-        body text also runs below it (or there is none above): then ``ln`` is no footnote."""
-        left = right = None
-        for b in body_lines.get(ln.page, ()):
-            if min(b.x1, ln.x1) - max(b.x0, ln.x0) > 5:  # same column
-                if b.y0 > ln.y0:
-                    return None
-                left = b.x0 if left is None else min(left, b.x0)
-                right = b.x1 if right is None else max(right, b.x1)
-        return None if left is None else (left, right)
 
-    out: set[tuple[int, int]] = set()
-    last = -2  # reading-order position of the last footnote line
-    broken: Line | None = None  # a footnote cut off mid-sentence at the foot of its page
-    # (page, column left) where small print that is no footnote runs on under the body text:
-    # a paragraph in \small ("... the first choice of" / "3D detectors for ..."), not a footnote area
-    small_text: set[tuple[int, float]] = set()
-    pending: list[Line] = []  # unmarked small lines of this page, placed only when needed
+def _column(body_lines: dict[int, list[Line]], ln: Line) -> tuple[float, float] | None:
+    """The left and right edges of the body text above ``ln`` in its column; None when body
+    text also runs below it (or there is none above): then ``ln`` is no footnote."""
+    left = right = None
+    for b in body_lines.get(ln.page, ()):
+        if min(b.x1, ln.x1) - max(b.x0, ln.x0) > 5:  # same column
+            if b.y0 > ln.y0:
+                return None
+            left = b.x0 if left is None else min(left, b.x0)
+            right = b.x1 if right is None else max(right, b.x1)
+    return None if left is None else (left, right)
 
-    def place_pending() -> None:
-        for p in pending:
-            edges = column(p)
+
+class _Scan:
+    """The state carried along the small lines in reading order."""
+
+    def __init__(self, body_lines: dict[int, list[Line]]) -> None:
+        self.body_lines = body_lines
+        self.last = -2  # reading-order position of the last footnote line
+        self.broken: Line | None = None  # a footnote cut off mid-sentence at the foot of its page
+        # (page, column left) where small print that is no footnote runs on under the body
+        # text: a paragraph in \small ("... the first choice of" / "3D detectors for ..."), not
+        # a footnote area
+        self.small_text: set[tuple[int, float]] = set()
+        self.pending: list[Line] = []  # unmarked small lines of this page, placed when needed
+
+    def place_pending(self) -> None:
+        for p in self.pending:
+            edges = _column(self.body_lines, p)
             # running text that wraps; not a short footnote whose raised mark the layout
             # dropped ("Equal contribution.")
             if edges is not None and p.x1 >= edges[1] - 2 * p.size:
-                small_text.add((p.page, edges[0]))
-        pending.clear()
+                self.small_text.add((p.page, edges[0]))
+        self.pending.clear()
 
-    for n, bi, li in small:
-        ln = layout.blocks[bi][li]
-        if pending and pending[-1].page != ln.page:
-            pending.clear()
-        if n != last + 1 and broken is None and not _marked(ln):
-            pending.append(ln)  # most small print: captions, tables; no footnote follows
-            continue
-        edges = column(ln)
+    def is_footnote(self, n: int, ln: Line) -> bool:
+        """Is the small line ``ln`` at reading-order position ``n`` part of a footnote?"""
+        if self.pending and self.pending[-1].page != ln.page:
+            self.pending.clear()
+        if n != self.last + 1 and self.broken is None and not _marked(ln):
+            self.pending.append(ln)  # most small print: captions, tables; no footnote follows
+            return False
+        edges = _column(self.body_lines, ln)
         if edges is None:
-            continue  # body text below it: a caption, a remark, small print mid-column
+            return False  # body text below it: a caption, a remark, small print mid-column
+        if n == self.last + 1:
+            return True
         left = edges[0]
-        if n != last + 1:
-            # a footnote cut off mid-sentence goes on at the top of the next footnote area, so
-            # only the first small line under the body text of a column can carry it on
-            follows = broken is not None and ln.page - broken.page in (0, 1) \
-                and ln.text[:1].islower()
-            broken = None
-            if not follows:
-                place_pending()
-                if not _marked(ln) or (ln.page, left) in small_text:
-                    pending.append(ln)
-                    continue
-                # a footnote starts inside its column; a listing's line numbers hang in the margin
-                if ln.x0 < left - 1:
-                    continue
-        out.add((bi, li))
-        last = n
-        broken = ln if ln.text.endswith("-") or ln.text[-1:].islower() else None
-    return out
+        # a footnote cut off mid-sentence goes on at the top of the next footnote area, so only
+        # the first small line under the body text of a column can carry it on
+        broken, self.broken = self.broken, None
+        if broken is not None and ln.page - broken.page in (0, 1) and ln.text[:1].islower():
+            return True
+        self.place_pending()
+        if not _marked(ln) or (ln.page, left) in self.small_text:
+            self.pending.append(ln)
+            return False
+        # a footnote starts inside its column; a listing's line numbers hang in the margin
+        return ln.x0 >= left - 1
 
 
 def _marked(ln: Line) -> bool:

@@ -73,7 +73,8 @@ def _callout_mode(sections: list[structure.RawSection], entries: list[BibEntry])
     return sups >= 5 and bracketed < sups / 4
 
 
-def _paragraph(text: str, entries: list[BibEntry], labels: dict[str, str], sup_cites: bool) -> Paragraph:
+def _paragraph(text: str, entries: citations.Bibliography, labels: dict[str, str],
+               sup_cites: bool) -> Paragraph:
     if sup_cites:
         text = _SUP.sub(lambda m: "[" + m.group(1).replace(" ", "") + "]", text)
     else:
@@ -92,9 +93,10 @@ def parse_document(paper: Paper, doc: pymupdf.Document) -> ParsedPaper:
     entries = bib.parse_bibliography(st.reference_lines)
     labels = citations.default_labels(entries)
     sup_cites = _callout_mode(st.sections, entries)
+    linkable = citations.Bibliography(entries)
     sections = []
     for raw in st.sections:
-        paragraphs = [_paragraph(p, entries, labels, sup_cites) for p in raw.paragraphs]
+        paragraphs = [_paragraph(p, linkable, labels, sup_cites) for p in raw.paragraphs]
         sections.append(Section(title=raw.title, number=raw.number, path=raw.path,
                                 paragraphs=[p for p in paragraphs if p.sentences]))
     return ParsedPaper(paper=paper, parser=PARSER, parser_version=version(),

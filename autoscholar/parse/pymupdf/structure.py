@@ -417,146 +417,183 @@ def _heading_run_ins(layout: Layout, cand: set[tuple[int, int]], continued: set,
 
 
 def build(layout: Layout) -> Structure:
-    body = layout.body_size
-    vocab, hyph = _vocab(layout)
-    st = Structure(body_size=body)
-    levels_by_style: dict[tuple, Counter] = {}
-    stack: list[tuple[int, str, bool]] = []  # (level, title, is a run-in heading)
-    unnumbered_levels: dict[tuple, int] = {}
-    # text before the first heading (title, authors, an unheaded abstract): kept only when the
-    # paper has no headings at all, so that it is not silently empty
-    front = RawSection(title="", number=None, path=[])
-    current: RawSection | None = front
-    in_refs = False
-    para: list[str] = []  # lines of the paragraph being built
-    last_line: Line | None = None
-    rest_of: dict[tuple[int, int], str] = {}  # line -> its text after a run-in heading
+    return _Builder(layout).run()
 
-    def close_para():
-        nonlocal para
-        if para and current is not None:
-            text = para[0]
-            for nxt in para[1:]:
-                text = _dehyphenate(text, nxt, vocab, hyph)
-            current.paragraphs.append(text)
-        para = []
 
-    def open_run_in(title: str, number: str | None) -> None:
+def _levels_by_style(layout: Layout, cand: set[tuple[int, int]]) -> dict[tuple, Counter]:
+    """Per heading style, how often numbered headings in it sit at each level: an unnumbered
+    heading in the same style takes the commonest level."""
+    out: dict[tuple, Counter] = {}
+    for bi, li in cand:
+        ln = layout.blocks[bi][li]
+        num, _ = _heading_parts(ln.text)
+        if num:
+            out.setdefault(_style(ln), Counter())[num.count(".") + 1] += 1
+    return out
+
+
+class _Builder:
+    """One walk over the lines in reading order, with the state it carries from line to line:
+    the heading stack, the section and the paragraph being filled, whether it is in the
+    references, and the text left on a line after a run-in heading."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.body = body = layout.body_size
+        self.vocab, self.hyph = _vocab(layout)
+        self.st = Structure(body_size=body)
+        self.stack: list[tuple[int, str, bool]] = []  # (level, title, is a run-in heading)
+        self.unnumbered_levels: dict[tuple, int] = {}
+        # text before the first heading (title, authors, an unheaded abstract): kept only when
+        # the paper has no headings at all, so that it is not silently empty
+        self.front = RawSection(title="", number=None, path=[])
+        self.current: RawSection | None = self.front
+        self.in_refs = False
+        self.para: list[str] = []  # lines of the paragraph being built
+        self.last_line: Line | None = None
+        self.rest_of: dict[tuple[int, int], str] = {}  # line -> its text after a run-in heading
+        self.cand = set(_accepted_headings(layout, body))
+        self.levels_by_style = _levels_by_style(layout, self.cand)
+        self.continued = _heading_continuations(layout, self.cand, body)
+        self.heading_run_ins = _heading_run_ins(layout, self.cand, self.continued, self.vocab,
+                                                self.hyph)
+        self.footnotes = footnote_lines(layout, body)
+
+    def run(self) -> Structure:
+        caption_end: Line | None = None  # last line of a caption block, to follow its run-on
+        for bi, blk in enumerate(self.layout.blocks):
+            skip_block = bool(blk) and not self.in_refs and (
+                _CAPTION.match(blk[0].text) is not None or _continues_caption(caption_end, blk))
+            caption_end = blk[-1] if skip_block and blk else None
+            for li in range(len(blk)):
+                self._line(bi, li, blk, skip_block)
+        self.close_para()
+        if not self.st.sections and self.front.paragraphs:
+            self.st.sections.append(self.front)
+        return self.st
+
+    def _line(self, bi: int, li: int, blk: list[Line], skip_block: bool) -> None:
+        ln = blk[li]
+        if (bi, li) in self.continued and (bi, li) not in self.rest_of:
+            return
+        run_in = self.heading_run_ins.get((bi, li)) if not self.in_refs else None
+        if run_in is not None:
+            title, number, rest, end = run_in
+            self.open_run_in(title, number)
+            self.rest_of[(bi, end)] = rest
+            if end > li:
+                return
+        elif (bi, li) in self.cand:
+            self._heading(bi, li, blk)
+            return
+        if self.in_refs:
+            self.st.reference_lines.append(ln)
+            return
+        if skip_block or ln.size < self.body - 1.2 or _figure_text(blk, ln, self.body) or \
+                (bi, li) in self.footnotes:
+            return
+        text = self._body_text(bi, li, blk)
+        if text:  # None or "": the run-in heading took the line
+            self._append(ln, blk, text)
+
+    def _heading(self, bi: int, li: int, blk: list[Line]) -> None:
+        ln = blk[li]
+        text = ln.text.strip()
+        k = li + 1
+        while (bi, k) in self.continued:
+            text = _dehyphenate(text, blk[k].text.strip(), self.vocab, self.hyph)
+            k += 1
+        number, title = _heading_parts(text)
+        title = clean_title(title)
+        if self.in_refs and not (number and number[0].isalpha() and number[0] not in "IVX"
+                                 or _APPENDIX.match(title)
+                                 or ln.size >= self.body + 0.9 and ln.bold):
+            self.st.reference_lines.append(ln)
+            return
+        self.open_heading(ln, number, title)
+
+    def _body_text(self, bi: int, li: int, blk: list[Line]) -> str | None:
+        """The text ``blk[li]`` adds to the body, after any run-in heading it opens; None when
+        that heading ends on the next line (which then carries the text)."""
+        ln = blk[li]
+        if (bi, li) in self.rest_of:
+            return self.rest_of.pop((bi, li))
+        if not ln.head or self.current is self.front:
+            return ln.text
+        para = self.para
+        run_in = None
+        laid_out = _starts_paragraph(ln, self.last_line, blk, para)
+        # a bold run after a full stop opens a paragraph even without an indent or a gap
+        # ("... or knowledge." / "Knowledge guided neural networks Analyzing"), unless it is a
+        # label of a list ("... Medicine." / "DBpedia: DBpedia provides"); an italic run does
+        # not ("... EEOC v." / "Ford Motor Company.")
+        if laid_out or ln.head_bold and _ends_sentence(para[-1]) and not para[-1].endswith(":"):
+            end = _head_end(blk, li, li + 1)
+            run_in = _run_in(blk, li, end, self.vocab, self.hyph) if end is not None else None
+        if run_in is None or not laid_out and run_in[0].endswith(":"):
+            return ln.text
+        self.open_run_in(run_in[0], run_in[1])
+        if end > li:  # the heading ends on the next line
+            self.rest_of[(bi, end)] = run_in[2]
+            return None
+        return run_in[2]
+
+    def _append(self, ln: Line, blk: list[Line], text: str) -> None:
+        para = self.para
+        if self.last_line is not None and para and (
+                text[:1] in _BULLETS  # each list item is a paragraph of its own
+                or _starts_paragraph(ln, self.last_line, blk, para, text)):
+            self.close_para()
+        self.para.append(text)
+        self.last_line = ln
+
+    def close_para(self) -> None:
+        if self.para and self.current is not None:
+            text = self.para[0]
+            for nxt in self.para[1:]:
+                text = _dehyphenate(text, nxt, self.vocab, self.hyph)
+            self.current.paragraphs.append(text)
+        self.para = []
+
+    def _open(self, title: str, number: str | None, kept: bool = True) -> None:
+        self.current = RawSection(title=title, number=number, path=[t for _, t, _ in self.stack])
+        if kept:
+            self.st.sections.append(self.current)
+        self.last_line = None
+
+    def open_run_in(self, title: str, number: str | None) -> None:
         """A run-in heading starts a subsection of the heading above it, and ends the previous
         run-in one: "Multi-agent LLM systems." and "Agent social platforms." are siblings."""
-        nonlocal current, last_line
-        close_para()
+        self.close_para()
+        stack = self.stack
         while stack and stack[-1][2]:
             stack.pop()
         # not clean_title: a run-in heading in capitals is an acronym ("PEFT."), not shouting
         title = re.sub(r"\s+", " ", title).strip().rstrip(":.").strip()
         stack.append(((stack[-1][0] + 1) if stack else 1, title, True))
-        current = RawSection(title=stack[-1][1], number=number, path=[t for _, t, _ in stack])
-        st.sections.append(current)
-        last_line = None
+        self._open(stack[-1][1], number)
 
-    def open_heading(ln: Line, number: str | None, title: str) -> None:
-        nonlocal current, in_refs, last_line
-        close_para()
-        if number:
-            level = number.count(".") + 1
-        elif _style(ln) in levels_by_style:
-            level = levels_by_style[_style(ln)].most_common(1)[0][0]
-        elif _TOP_NAMES.match(title) or _REFS.match(title) or ln.size >= body + 1.5:
-            level = 1
-        elif _style(ln) in unnumbered_levels:
-            # siblings share a style: "Modeling Human Behavior" then "Optimizing
-            # Behavior-Aware AI" are both subsections, not one nested in the other
-            level = unnumbered_levels[_style(ln)]
-        else:
-            real = [lv for lv, _, is_run_in in stack if not is_run_in]
-            level = unnumbered_levels[_style(ln)] = (real[-1] + 1) if real else 1
+    def open_heading(self, ln: Line, number: str | None, title: str) -> None:
+        self.close_para()
+        level = self._level(ln, number, title)
+        stack = self.stack
         while stack and (stack[-1][0] >= level or stack[-1][2]):
             stack.pop()
         stack.append((level, title, False))
-        in_refs = bool(_REFS.match(title))
-        current = RawSection(title=title, number=number, path=[t for _, t, _ in stack])
-        if not in_refs:
-            st.sections.append(current)
-        last_line = None
+        self.in_refs = bool(_REFS.match(title))
+        self._open(title, number, kept=not self.in_refs)
 
-    cand = set(_accepted_headings(layout, body))
-    for bi, li in cand:
-        ln = layout.blocks[bi][li]
-        num, _ = _heading_parts(ln.text)
-        if num:
-            levels_by_style.setdefault(_style(ln), Counter())[num.count(".") + 1] += 1
-
-    continued = _heading_continuations(layout, cand, body)
-    heading_run_ins = _heading_run_ins(layout, cand, continued, vocab, hyph)
-    footnotes = footnote_lines(layout, body)
-    caption_end: Line | None = None  # last line of a caption block, to follow its run-on
-    for bi, blk in enumerate(layout.blocks):
-        skip_block = bool(blk) and not in_refs and (
-            _CAPTION.match(blk[0].text) is not None or _continues_caption(caption_end, blk))
-        caption_end = blk[-1] if skip_block and blk else None
-        for li, ln in enumerate(blk):
-            if (bi, li) in continued and (bi, li) not in rest_of:
-                continue
-            run_in = heading_run_ins.get((bi, li)) if not in_refs else None
-            if run_in is not None:
-                title, number, rest, end = run_in
-                open_run_in(title, number)
-                rest_of[(bi, end)] = rest
-                if end > li:
-                    continue
-            elif (bi, li) in cand:
-                text = ln.text.strip()
-                k = li + 1
-                while (bi, k) in continued:
-                    text = _dehyphenate(text, blk[k].text.strip(), vocab, hyph)
-                    k += 1
-                number, title = _heading_parts(text)
-                title = clean_title(title)
-                if in_refs and not (number and number[0].isalpha() and number[0] not in "IVX"
-                                    or _APPENDIX.match(title) or ln.size >= body + 0.9 and ln.bold):
-                    st.reference_lines.append(ln)
-                    continue
-                open_heading(ln, number, title)
-                continue
-            if in_refs:
-                st.reference_lines.append(ln)
-                continue
-            if skip_block or ln.size < body - 1.2 or _figure_text(blk, ln, body) or \
-                    (bi, li) in footnotes:
-                continue
-            text = ln.text
-            if (bi, li) in rest_of:
-                text = rest_of.pop((bi, li))
-            elif ln.head and current is not front:
-                run_in = None
-                laid_out = _starts_paragraph(ln, last_line, blk, para)
-                # a bold run after a full stop opens a paragraph even without an indent or a gap
-                # ("... or knowledge." / "Knowledge guided neural networks Analyzing"), unless
-                # it is a label of a list ("... Medicine." / "DBpedia: DBpedia provides"); an
-                # italic run does not ("... EEOC v." / "Ford Motor Company.")
-                if laid_out or ln.head_bold and _ends_sentence(para[-1]) \
-                        and not para[-1].endswith(":"):
-                    end = _head_end(blk, li, li + 1)
-                    run_in = _run_in(blk, li, end, vocab, hyph) if end is not None else None
-                if run_in is not None and (laid_out or not run_in[0].endswith(":")):
-                    open_run_in(run_in[0], run_in[1])
-                    if end > li:  # the heading ends on the next line
-                        rest_of[(bi, end)] = run_in[2]
-                        continue
-                    text = run_in[2]
-            if not text:  # the run-in heading filled its line
-                continue
-            if last_line is None:
-                para.append(text)
-            else:
-                if para and text[:1] in _BULLETS:  # each list item is a paragraph of its own
-                    close_para()
-                elif para and _starts_paragraph(ln, last_line, blk, para, text):
-                    close_para()
-                para.append(text)
-            last_line = ln
-    close_para()
-    if not st.sections and front.paragraphs:
-        st.sections.append(front)
-    return st
+    def _level(self, ln: Line, number: str | None, title: str) -> int:
+        style = _style(ln)
+        if number:
+            return number.count(".") + 1
+        if style in self.levels_by_style:
+            return self.levels_by_style[style].most_common(1)[0][0]
+        if _TOP_NAMES.match(title) or _REFS.match(title) or ln.size >= self.body + 1.5:
+            return 1
+        if style not in self.unnumbered_levels:
+            # siblings share a style: "Modeling Human Behavior" then "Optimizing Behavior-Aware
+            # AI" are both subsections, not one nested in the other
+            real = [lv for lv, _, is_run_in in self.stack if not is_run_in]
+            self.unnumbered_levels[style] = (real[-1] + 1) if real else 1
+        return self.unnumbered_levels[style]
