@@ -19,7 +19,7 @@ from autoscholar.io import read_jsonl
 from autoscholar.records import CitationContext, Query, Reject
 from autoscholar.stages import build
 
-from openai_server import FakeOpenAI
+from fakes.openai_server import FakeOpenAI
 from test_cli import CLI, dataset_bytes, run
 from test_llm import answer_all
 

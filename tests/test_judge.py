@@ -14,7 +14,7 @@ from autoscholar.config import Settings
 from autoscholar.errors import ServiceError
 from autoscholar.stages import build
 
-from openai_server import FakeOpenAI, strict_schema_problem
+from fakes.openai_server import FakeOpenAI, strict_schema_problem
 from test_cli import run
 
 

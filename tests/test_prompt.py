@@ -15,7 +15,7 @@ from autoscholar.records import (CitationContext, Paragraph, Query, Section, Sen
                                  SourceMeta)
 from autoscholar.stages import STAGES, build
 
-from openai_server import FakeOpenAI
+from fakes.openai_server import FakeOpenAI
 from test_cli import ROOT, run
 from test_contexts import parsed, sentence
 from test_generate import make_context
