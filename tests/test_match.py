@@ -48,8 +48,11 @@ def test_id_inside_a_title_is_not_the_cited_paper(index):
 def test_mistyped_id_loses_to_the_printed_title(index):
     raw = "K. He, X. Zhang. Deep residual learning for image recognition. CVPR 2016. arXiv:1706.03762"
     assert resolve_raw(raw, index).arxiv_id == "1512.03385"
-    # No title printed (physics style): the id stands.
-    assert resolve_raw("K. He et al., CVPR 2016, arXiv:1706.03762", index).arxiv_id == "1706.03762"
+    # No title printed (physics style): the id stands when its authors are the printed ones ...
+    assert resolve_raw("A. Vaswani et al., NIPS 2017, arXiv:1706.03762", index).arxiv_id == "1706.03762"
+    # ... and not when they are others: the id is mistyped or names another paper.
+    res = resolve_raw("K. He et al., CVPR 2016, arXiv:1706.03762", index)
+    assert (res.arxiv_id, res.reason) == (None, "id-author-mismatch")
 
 
 def test_id_from_entry_fields(index):
@@ -60,8 +63,14 @@ def test_id_from_entry_fields(index):
 def test_id_not_in_index_falls_back_to_title(index):
     res = resolve_raw("K. He et al. Deep residual learning for image recognition. arXiv:1599.99999", index)
     assert (res.arxiv_id, res.method) == ("1512.03385", "exact-title")
-    res = resolve_raw("X. Nobody. Unknown things. arXiv:2201.99999", index)
-    assert (res.arxiv_id, res.reason) == (None, "id-not-in-index")
+    # Nothing in the index: the printed id is kept, unverified, dated by its YYMM.
+    res = resolve_raw("X. Nobody. Unknown things about soil. arXiv:2201.99999", index)
+    assert (res.arxiv_id, res.method, res.first_version) == ("2201.99999", "printed-id-unverified",
+                                                              dt.date(2022, 1, 1))
+    assert res.title == "Unknown things about soil"
+    # A bare number is not a printed id: it may be a report number or pages.
+    res = resolve_raw("X. Nobody. Unknown things about soil. Tech. Rep. 2201.99999", index)
+    assert (res.arxiv_id, res.reason) == (None, "not-in-index")
 
 
 def test_bare_number_needs_agreement(index):
@@ -94,14 +103,21 @@ def test_parsed_title_field(index):
 
 
 def test_fuzzy_title(index):
+    # "nets" vs "networks": one word differs; its authors and year agree, so it is this paper ...
     raw = "Goodfellow, I., Pouget-Abadie, J. et al.: Generative adversarial nets. In: NIPS (2014)"
     res = resolve_raw(raw, index)
-    assert res.arxiv_id is None  # "nets" vs "networks" on a short title: below 90
+    assert (res.arxiv_id, res.method) == ("1406.2661", "fuzzy-title")
+    # ... not without its authors, nor in another year (then it is another paper of theirs).
+    assert resolve_raw("Smith, J.: Generative adversarial nets. In: NIPS (2014)", index).arxiv_id is None
+    assert resolve_raw("Goodfellow, I.: Generative adversarial nets. In: NIPS (2016)", index).arxiv_id is None
     raw = "K. He, X. Zhang, S. Ren, J. Sun. Deep residul learning for imag recognition. CVPR 2016."
     res = resolve_raw(raw, index)
     assert (res.arxiv_id, res.method) == ("1512.03385", "fuzzy-title")
     assert 90 <= res.score < 100
-    assert resolve_raw(raw, index, threshold=99).reason == "below-threshold"
+    assert resolve_raw(raw, index, threshold=99.5).reason == "below-threshold"
+    # Authors and year are evidence: the same misspelt title alone scores lower.
+    alone = resolve_raw("Deep residul learning for imag recognition.", index)
+    assert alone.arxiv_id is None and 80 < alone.score < res.score
 
 
 def test_author_must_agree(index):
