@@ -92,6 +92,10 @@ def collect(run_dir: Path, loaded: tuple | None = None) -> dict:
         "papers": {s: len({e.source_meta.paper_id for e in v}) for s, v in examples.items()},
         "answer_drops": dict(sorted(dropped.items())),
         "match_methods": dict(sorted(Counter(a.method for a in answers).items())),
+        # Answers resting on a printed id alone, and answers kept despite a doubt: counted
+        # apart so a reader sees how much of the dataset no index record vouches for.
+        "printed_id_unverified": sum(a.method == "printed-id-unverified" for a in answers),
+        "match_flags": dict(sorted(Counter(f for a in answers for f in a.flags).items())),
         "answers_resolved": len(answers),
         "answers_per_query": [len(e.answer_arxiv_id) for e in rows],
         "question_words": [len(e.question.split()) for e in rows],
@@ -160,6 +164,10 @@ def render(run_dir: Path, numbers: dict, samples: list[Example], weakest: list,
     drops = _table(["reason an answer was dropped", "count"],
                    sorted(numbers["answer_drops"].items()) or [["none", 0]])
     methods = _table(["match method", "answers"], sorted(numbers["match_methods"].items()))
+    methods += (f"<p>{numbers['printed_id_unverified']} answer(s) rest on a printed arXiv id the "
+                f"index lacks (printed-id-unverified: title as printed, not checked).</p>"
+                + "".join(f"<p>{n} answer(s) flagged {html.escape(f)}.</p>"
+                          for f, n in numbers["match_flags"].items()))
     weak = _table(["score", "arXiv id", "arXiv title", "reference as printed"],
                   [[f"{a.score:.1f}", a.arxiv_id, a.title, a.raw[:200]] for a in weakest]
                   or [["-", "-", "-", "no fuzzy matches"]])

@@ -130,9 +130,11 @@ def verify_id(api: ArxivAPI, arxiv_id: str) -> Resolution | None:
     return Resolution(r["id"], r["title"], "arxiv-id-online", 100.0, r["first_version"])
 
 
-def resolve_online(entry: BibEntry, index: ArxivIndex, api: ArxivAPI, threshold: float = 90.0) -> Resolution:
-    """The local cascade first; the API only for references the index does not hold."""
-    local = resolve(entry, index, threshold)
+def resolve_online(entry: BibEntry, index: ArxivIndex, api: ArxivAPI, threshold: float = 90.0,
+                   id_author_mismatch: str = "title") -> Resolution:
+    """The local cascade first; the API only for references the index does not hold (a printed
+    id the index lacks is checked: one arXiv does not know names no paper)."""
+    local = resolve(entry, index, threshold, id_author_mismatch)
     unverified = local.method == "printed-id-unverified"
     if not unverified and (local.arxiv_id or local.reason not in ("not-in-index", "id-not-in-index",
                                                                    "below-threshold")):
