@@ -21,12 +21,14 @@ COMMENT = [rec("1801.00044", "Comment on arXiv:1706.03762: Attention Is All You 
 NO_AUTHORS = [rec("2003.00055", "Graph Neural Networks for Molecules", [], "Mon, 2 Mar 2020 10:00:00 GMT")]
 SERIES = [rec("2104.00066", "Fast Transformer Inference at Scale", [("Ada", "Lovelace")],
               "Thu, 1 Apr 2021 10:00:00 GMT")]
+# A bad catalogue record whose title is an author list.
+NAMES = [rec("1905.00077", "Narayan et al", [], "Wed, 1 May 2019 10:00:00 GMT")]
 
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     out = tmp_path_factory.mktemp("idx") / "index"
-    build_index_from_records(PAPERS + TWINS + SHORT + COMMENT + NO_AUTHORS + SERIES, out)
+    build_index_from_records(PAPERS + TWINS + SHORT + COMMENT + NO_AUTHORS + SERIES + NAMES, out)
     return load_index(out)
 
 
@@ -292,3 +294,11 @@ def test_flags_reach_the_answer(index):
                                   "CVPR 2016. arXiv:1810.04805")]
     mq = match_query(_query(refs, ["f"], dt.date(2020, 1, 1)), index)
     assert [(a.arxiv_id, a.flags) for a in mq.answers] == [("1512.03385", ["id-author-mismatch"])]
+
+
+def test_a_record_titled_with_an_author_list_is_no_title(index):
+    assert resolve_raw("S. Narayan et al. Soil moisture retrieval from radar. 2019.", index).arxiv_id is None
+    assert resolve_raw("Narayan et al. 2019.", index).arxiv_id is None
+    # Found by its printed id it stands, under the printed title.
+    res = resolve_raw("S. Narayan et al. Soil moisture retrieval from radar. arXiv:1905.00077", index)
+    assert (res.arxiv_id, res.title) == ("1905.00077", "Soil moisture retrieval from radar")

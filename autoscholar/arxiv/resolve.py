@@ -258,6 +258,10 @@ def _exact_rows(index: ArxivIndex, ref: Ref) -> dict[int, bool]:
     return found
 
 
+# A catalogue "title" that is an author list ("Narayan et al"): a bad record, never a title match.
+_AUTHOR_LIST = re.compile(r"(?:^|\s)et al(?:\s|$)")
+
+
 def _evidence(score: float, author: bool | None, year: str) -> float:
     if author:
         score += AUTHOR_BONUS
@@ -269,6 +273,8 @@ def _evidence(score: float, author: bool | None, year: str) -> float:
 def judge(index: ArxivIndex, row: int, ref: Ref, exact: bool, subtitle: bool = False) -> Candidate:
     """Score one record against the reference: title similarity, then author and year evidence."""
     norm = index.norms[row]
+    if _AUTHOR_LIST.search(norm):
+        return Candidate(row, 0.0, False, norm)
     author = _author_ok(index, row, ref)
     year = _year_fit(index, row, ref)
     short = len(norm.split()) < MIN_TITLE_TOKENS
@@ -435,6 +441,8 @@ def resolve(entry: BibEntry, index: ArxivIndex, threshold: float = 90.0,
         if over is not None:
             return over
         if not _id_authors_disagree(entry, index, ref, by_id):
+            if by_id.title and _AUTHOR_LIST.search(normalize_title(by_id.title)):
+                by_id.title = _printed_title(entry, ref) or by_id.title  # the record's is a name list
             return by_id
         by_id.flags.append("id-author-mismatch")
         if id_author_mismatch == "id":
