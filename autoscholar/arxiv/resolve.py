@@ -253,7 +253,8 @@ def _exact_rows(index: ArxivIndex, ref: Ref) -> dict[int, bool]:
     found = {row: bool(runs[index.norms[row]]) for row in index.rows_with_titles(sorted(runs))}
     # A printed title that is itself cut at a colon and a record cut at one are two different
     # subtitles, not one title with and without it.
-    for row in index.rows_with_part(sorted(k for k, cut in runs.items() if cut is False)):
+    keys = sorted(k for k, cut in runs.items() if cut is False and _content(k.split()) and not _venue_like(k))
+    for row in index.rows_with_part(keys):
         found.setdefault(row, True)
     return found
 
@@ -394,11 +395,14 @@ _NAMES = re.compile(r"\b[A-Z]\.\s*(?:[A-Z]\.\s*)*[A-Z][a-z]|\b[A-Z][a-z]+,\s*[A-
                     r"\b[A-Z][a-z]+ (?:and|&) [A-Z][a-z]+\b")
 
 
+_FULL_NAME = re.compile(r"[A-Z][\w'-]+(?: [A-Z][\w'-]+){1,3}")  # "Ahmet Kerem Aksoy. 2022. ..."
+
+
 def _prints_authors(entry: BibEntry) -> bool:
     if entry.authors:
         return True
-    block = re.split(r"(?<![A-Z])[.?!]\s", entry.raw or "", maxsplit=1)[0]
-    return bool(_NAMES.search(block))
+    block = re.split(r"(?<![A-Z])[.?!]\s", entry.raw or "", maxsplit=1)[0].strip()
+    return bool(_NAMES.search(block) or _FULL_NAME.fullmatch(block))
 
 
 def _id_authors_disagree(entry: BibEntry, index: ArxivIndex, ref: Ref, by_id: Resolution) -> bool:
