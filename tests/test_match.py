@@ -22,7 +22,10 @@ NO_AUTHORS = [rec("2003.00055", "Graph Neural Networks for Molecules", [], "Mon,
 SERIES = [rec("2104.00066", "Fast Transformer Inference at Scale", [("Ada", "Lovelace")],
               "Thu, 1 Apr 2021 10:00:00 GMT")]
 # A bad catalogue record whose title is an author list.
-NAMES = [rec("1905.00077", "Narayan et al", [], "Wed, 1 May 2019 10:00:00 GMT")]
+NAMES = [rec("1905.00077", "Narayan et al", [], "Wed, 1 May 2019 10:00:00 GMT"),
+         # An author field "Rongjie Huang et.al.": "et al" is no surname that agrees.
+         {**rec("2305.00088", "Unified Voice Synthesis With Discrete Representation", [], "Tue, 30 May 2023 10:00:00 GMT",
+                parsed=False), "authors": "Rongjie Huang et.al."}]
 
 
 @pytest.fixture(scope="module")
@@ -302,3 +305,10 @@ def test_a_record_titled_with_an_author_list_is_no_title(index):
     # Found by its printed id it stands, under the printed title.
     res = resolve_raw("S. Narayan et al. Soil moisture retrieval from radar. arXiv:1905.00077", index)
     assert (res.arxiv_id, res.title) == ("1905.00077", "Soil moisture retrieval from radar")
+
+
+def test_et_al_in_a_catalogue_author_field_is_no_author(index):
+    res = resolve_raw("Fan Dai et al (2021) Symmetric undistortion networks. ICML. arXiv:2305.00088", index)
+    assert (res.arxiv_id, res.reason) == (None, "id-author-mismatch")
+    res = resolve_raw("R. Huang et al. Unified voice synthesis. arXiv:2305.00088", index)
+    assert res.arxiv_id == "2305.00088"

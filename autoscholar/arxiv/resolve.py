@@ -106,9 +106,13 @@ def prepare(entry: BibEntry) -> Ref:
     return Ref(raw_norm, normalize_title(entry.title or ""), spans, tokens, years, gaps)
 
 
+_NOT_NAMES = frozenset({"et al", "etal", "al", "et", "others", "and others"})
+
+
 def _author_ok(index: ArxivIndex, row: int, ref: Ref) -> bool | None:
     """True if an author surname of the record appears in the reference; None if unknown."""
-    names = index.surnames(row)
+    # "Huang et.al." in a catalogue's author field leaves "et al" as a surname: not a name.
+    names = [n for n in index.surnames(row) if n not in _NOT_NAMES]
     if not names:
         return None
     for name in names:
