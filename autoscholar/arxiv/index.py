@@ -458,12 +458,18 @@ class ArxivIndex:
         """Rows whose normalised title is exactly `norm_title`."""
         return self.rows_with_titles([norm_title])
 
-    def rows_with_titles(self, norm_titles: list[str]) -> list[int]:
-        """Rows whose normalised title is exactly one of `norm_titles` (one vectorised lookup)."""
-        keys = [t for t in norm_titles if t]
+    @staticmethod
+    def title_hashes(norm_titles: list[str]) -> np.ndarray:
+        return np.fromiter((token_hash(t) for t in norm_titles), dtype=np.uint64, count=len(norm_titles))
+
+    def rows_with_titles(self, norm_titles: list[str], hashes: np.ndarray | None = None) -> list[int]:
+        """Rows whose normalised title is exactly one of `norm_titles` (one vectorised lookup);
+        `hashes`: their title_hashes, when the caller has them."""
+        keep = [k for k, t in enumerate(norm_titles) if t]
+        keys = [norm_titles[k] for k in keep]
         if not keys or not self._n:
             return []
-        hashes = np.fromiter((token_hash(t) for t in keys), dtype=np.uint64, count=len(keys))
+        hashes = self.title_hashes(keys) if hashes is None else hashes[keep]
         lo = np.searchsorted(self._exact_hash, hashes, side="left")
         hi = np.searchsorted(self._exact_hash, hashes, side="right")
         found = []
@@ -473,12 +479,13 @@ class ArxivIndex:
                     found.append(row)
         return found
 
-    def rows_with_part(self, norm_titles: list[str]) -> list[int]:
+    def rows_with_part(self, norm_titles: list[str], hashes: np.ndarray | None = None) -> list[int]:
         """Rows whose title, split at its first colon, has one of `norm_titles` as head or tail."""
-        keys = [t for t in norm_titles if t]
+        keep = [k for k, t in enumerate(norm_titles) if t]
+        keys = [norm_titles[k] for k in keep]
         if not keys or not len(self._part_hash):
             return []
-        hashes = np.fromiter((token_hash(t) for t in keys), dtype=np.uint64, count=len(keys))
+        hashes = self.title_hashes(keys) if hashes is None else hashes[keep]
         lo = np.searchsorted(self._part_hash, hashes, side="left")
         hi = np.searchsorted(self._part_hash, hashes, side="right")
         found: dict[int, None] = {}

@@ -38,6 +38,7 @@ ID_TITLE_AGREES = 90.0  # at this the id's own title is printed: authors that di
 SUBTITLE_SCORE = 95.0  # the printed title is the record's up to a colon, authors and year agree
 AUTHOR_BONUS = 6.0  # a fuzzy title whose author is printed
 YEAR_BONUS = 4.0  # ... and whose printed year is the first version's or the next
+EVIDENCE_FLOOR = 70.0  # a title this unlike the printed one is not weighed further
 FUZZY_MAX = 99.0  # evidence never lifts a fuzzy match to an exact one
 CONTENT_PENALTY = 25.0  # a content word differs and authors or year do not both agree
 PARTIAL_PENALTY = 30.0  # covers part of the printed title without a printed author
@@ -135,10 +136,12 @@ def _year_fit(index: ArxivIndex, row: int, ref: Ref) -> str:
     first = index.first_version(row)
     if first is None or not ref.years or index.first_version_source(row) == "update_date":
         return "unknown"
-    # A year inside the title ("... in COLIEE 2021") says nothing about when it was posted.
-    years = set(ref.years) - set(years_in(index.titles[row]))
-    if not years:
-        return "unknown"
+    years = set(ref.years)
+    if first.year in years or first.year + 1 in years:
+        # A year inside the title ("... in COLIEE 2021") says nothing about when it was posted.
+        years -= set(years_in(index.titles[row]))
+        if not years:
+            return "unknown"
     if first.year in years:
         return "same"
     return "next" if first.year + 1 in years else "other"
@@ -161,8 +164,9 @@ def _missing(norm: str, printed: str) -> tuple[int, int]:
     rec, prt = _content(norm.split()), _content(printed.split())
     rec_n, prt_n = Counter(rec), Counter(prt)
     rec_set, prt_set = set(norm.split()), set(printed.split())
-    miss_rec = sum(not _close(w, prt_set, "".join(printed.split())) for w in rec)
-    miss_prt = sum(not _close(w, rec_set, "".join(norm.split())) for w in prt)
+    rec_joined, prt_joined = norm.replace(" ", ""), printed.replace(" ", "")
+    miss_rec = sum(not _close(w, prt_set, prt_joined) for w in rec)
+    miss_prt = sum(not _close(w, rec_set, rec_joined) for w in prt)
     miss_rec += sum(max(0, k - prt_n[w]) for w, k in rec_n.items() if w in prt_n)
     miss_prt += sum(max(0, k - rec_n[w]) for w, k in prt_n.items() if w in rec_n)
     return miss_rec, miss_prt
@@ -191,30 +195,41 @@ def _title_like(ref: Ref, i: int, j: int) -> bool:
     return True
 
 
-def _colon_cut(ref: Ref, i: int, j: int) -> bool:
-    """Segments i..j are one side of a printed title cut at a colon: the title goes on after a
-    colon that does not open a venue, or starts before one that does not end an author list."""
-    segs = ref.segments
-    if j + 1 < len(segs) and ":" in ref.gaps[j + 1]:
-        a, b = segs[j + 1]
-        if not _venue_like(ref.raw_norm[a:b]):
-            return True
-    if i > 0 and ":" in ref.gaps[i]:
-        a, b = segs[i - 1]
-        if not _authors_like(ref.raw_norm[a:b]):
-            return True
+def _cut_after(ref: Ref, j: int) -> bool:
+    """The printed title goes on after segment j, past a colon that does not open a venue."""
+    if j + 1 < len(ref.segments) and ":" in ref.gaps[j + 1]:
+        a, b = ref.segments[j + 1]
+        return not _venue_like(ref.raw_norm[a:b])
     return False
 
 
-def _runs(ref: Ref) -> dict[str, bool]:
-    """The parsed title and each run of 1-3 printed segments, with whether it is a colon cut."""
+def _cut_before(ref: Ref, i: int) -> bool:
+    """The printed title starts before segment i, at a colon that does not end an author list."""
+    if i > 0 and ":" in ref.gaps[i]:
+        a, b = ref.segments[i - 1]
+        return not _authors_like(ref.raw_norm[a:b])
+    return False
+
+
+def _colon_cut(ref: Ref, i: int, j: int) -> bool:
+    """Segments i..j are one side of a printed title cut at a colon."""
+    return _cut_after(ref, j) or _cut_before(ref, i)
+
+
+def _runs(ref: Ref) -> dict[str, bool | None]:
+    """The parsed title and each run of 1-3 printed segments: False a whole title, True one
+    side of a colon cut, None a run that cannot be a title (looked up only as a whole title)."""
     runs: dict[str, bool | None] = {ref.title_norm: False} if ref.title_norm else {}
     segs = ref.segments
-    for i in range(len(segs)):
-        for j in range(i, min(i + 4, len(segs))):
+    n = len(segs)
+    after = [_cut_after(ref, j) for j in range(n)]
+    before = [_cut_before(ref, i) for i in range(n)]
+    comma = [g.strip() == "," for g in ref.gaps]
+    for i in range(n):
+        for j in range(i, min(i + 4, n)):
             key = ref.raw_norm[segs[i][0]:segs[j][1]]
-            # None: a run that cannot be a title, looked up only as a whole title.
-            kind = _colon_cut(ref, i, j) if _title_like(ref, i, j) else None
+            title_like = not (comma[i] or comma[j + 1]) and (i != j or _title_like(ref, i, j))
+            kind = (after[j] or before[i]) if title_like else None
             old = runs.get(key, kind)
             runs[key] = False if False in (old, kind) else old if old is not None else kind
     return runs
@@ -254,11 +269,14 @@ def _exact_rows(index: ArxivIndex, ref: Ref) -> dict[int, bool]:
     """Rows whose title equals the parsed title or a run of printed segments (True: the run is
     one side of a colon cut), or whose title's head or tail at a colon does (True)."""
     runs = _runs(ref)
-    found = {row: bool(runs[index.norms[row]]) for row in index.rows_with_titles(sorted(runs))}
+    keys = sorted(runs)
+    hashes = index.title_hashes(keys)  # once for both lookups
+    found = {row: bool(runs[index.norms[row]]) for row in index.rows_with_titles(keys, hashes)}
     # A printed title that is itself cut at a colon and a record cut at one are two different
     # subtitles, not one title with and without it.
-    keys = sorted(k for k, cut in runs.items() if cut is False and _content(k.split()) and not _venue_like(k))
-    for row in index.rows_with_part(keys):
+    part = [k for k, cut in runs.items() if cut is False and _content(k.split()) and not _venue_like(k)]
+    pick = [keys.index(k) for k in sorted(part)]
+    for row in index.rows_with_part(sorted(part), hashes[pick] if len(pick) else None):
         found.setdefault(row, True)
     return found
 
@@ -281,7 +299,7 @@ def judge(index: ArxivIndex, row: int, ref: Ref, exact: bool, subtitle: bool = F
     if _AUTHOR_LIST.search(norm):
         return Candidate(row, 0.0, False, norm)
     author = _author_ok(index, row, ref)
-    year = _year_fit(index, row, ref)
+    year = _year_fit(index, row, ref) if subtitle or not exact else "unknown"
     short = len(norm.split()) < MIN_TITLE_TOKENS
     if exact and subtitle:
         # Printed title and record title agree up to a colon: the same paper when its authors
@@ -296,9 +314,12 @@ def judge(index: ArxivIndex, row: int, ref: Ref, exact: bool, subtitle: bool = F
             by_title = fuzz.ratio(norm, ref.title_norm)
             if by_title >= score:
                 score, printed, cut = by_title, ref.title_norm, False
-        miss_rec, miss_prt = _missing(norm, printed)
+        # Below the floor no evidence can make a link: skip the word-by-word comparison.
+        miss_rec, miss_prt = _missing(norm, printed) if score >= EVIDENCE_FLOOR else (1, 1)
         miss_prt += cut  # the printed title's other side of the colon is not in this record
-        if miss_rec and miss_prt:  # a word changed: the same paper only if authors and year agree
+        if score < EVIDENCE_FLOOR:
+            pass
+        elif miss_rec and miss_prt:  # a word changed: the same paper only if authors and year agree
             # (a title cut at a colon whose other side is not this record's is another subtitle)
             if author is True and year == "same" and max(miss_rec, miss_prt) == 1 and not cut:
                 score = _evidence(score, author, year)
