@@ -49,6 +49,7 @@ FORMAT = "autoscholar-arxiv-index/2"
 READABLE = ("autoscholar-arxiv-index/1", FORMAT)
 EPOCH = dt.date(1970, 1, 1)
 DATE_SOURCES = ("versions", "update_date", "id", "none")
+MAX_PART_ROWS = 50  # a head or tail shared by more titles names none of them
 MAX_SURNAMES = 20  # collaborations list thousands; the first authors are the ones cited
 _SEP = np.uint32(0xFFFFFFFF)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -197,13 +198,19 @@ _PLAIN_ID = re.compile(r"[A-Za-z0-9.\-]+/\d{7}(?:v\d+)?|\d{4}\.\d{4,5}(?:v\d+)?"
 # ---------------------------------------------------------------- building
 
 
-def title_parts(title: str) -> list[str]:
+def title_parts(title: str, norm: str | None = None) -> list[str]:
     """Normalised head and tail of a title at its first colon ("" parts and one-letter heads
-    like "A: ..." dropped), the keys a dropped or added subtitle is looked up by."""
+    like "A: ..." dropped), the keys a dropped or added subtitle is looked up by. `norm`, the
+    whole title normalised, saves normalising the tail apart."""
     head, colon, tail = title.partition(":")
     if not colon:
         return []
-    parts = [normalize_title(head), normalize_title(tail)]
+    head_norm = normalize_title(head)
+    if norm is not None and norm.startswith(head_norm + " "):
+        tail_norm = norm[len(head_norm) + 1:]
+    else:
+        tail_norm = normalize_title(tail)
+    parts = [head_norm, tail_norm]
     return [p for p in dict.fromkeys(parts) if len(p) >= 2]
 
 
@@ -278,7 +285,7 @@ def build_index_from_records(records: Iterable[dict | None], out: Path,
         source.append(how)
         date_counts[how] += 1
         exact.append(token_hash(key))
-        for part in title_parts(clean):
+        for part in title_parts(clean, key):
             part_hash.append(token_hash(part))
             part_rows.append(len(ids) - 1)
         seq.extend([vocab.setdefault(t, len(vocab)) for t in key.split()])
@@ -490,8 +497,10 @@ class ArxivIndex:
         hi = np.searchsorted(self._part_hash, hashes, side="right")
         found: dict[int, None] = {}
         for key, a, b in zip(keys, lo.tolist(), hi.tolist()):
+            if b - a > MAX_PART_ROWS:  # "A survey", "An overview": a subtitle, not a title
+                continue
             for row in self._part_rows[a:b].tolist():
-                if key in title_parts(self.titles[row]):  # a hash collision is not a match
+                if key in title_parts(self.titles[row], self.norms[row]):  # a hash collision is not a match
                     found[row] = None
         return list(found)
 
