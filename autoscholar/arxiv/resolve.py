@@ -299,7 +299,8 @@ def judge(index: ArxivIndex, row: int, ref: Ref, exact: bool, subtitle: bool = F
     if _AUTHOR_LIST.search(norm):
         return Candidate(row, 0.0, False, norm)
     author = _author_ok(index, row, ref)
-    year = _year_fit(index, row, ref) if subtitle or not exact else "unknown"
+    # The year only weighs with an author in common (see below): found only then.
+    year = _year_fit(index, row, ref) if author is True and (subtitle or not exact) else "unknown"
     short = len(norm.split()) < MIN_TITLE_TOKENS
     if exact and subtitle:
         # Printed title and record title agree up to a colon: the same paper when its authors
