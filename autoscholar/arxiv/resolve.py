@@ -274,9 +274,8 @@ def _exact_rows(index: ArxivIndex, ref: Ref) -> dict[int, bool]:
     found = {row: bool(runs[index.norms[row]]) for row in index.rows_with_titles(keys, hashes)}
     # A printed title that is itself cut at a colon and a record cut at one are two different
     # subtitles, not one title with and without it.
-    part = [k for k, cut in runs.items() if cut is False and _content(k.split()) and not _venue_like(k)]
-    pick = [keys.index(k) for k in sorted(part)]
-    for row in index.rows_with_part(sorted(part), hashes[pick] if len(pick) else None):
+    pick = [n for n, k in enumerate(keys) if runs[k] is False and not _venue_like(k) and _content(k.split())]
+    for row in index.rows_with_part([keys[n] for n in pick], hashes[pick] if pick else None):
         found.setdefault(row, True)
     return found
 
