@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     # Ask the arXiv API (one request per 3 s, cached) for references the local index lacks.
     arxiv_online: bool = False
     arxiv_api_url: str | None = None
+    # A well-formed printed arXiv id the index lacks: keep it unverified, verify it with the
+    # arXiv API (one request per 3 s, cached), or drop the answer.
+    printed_id: Literal["keep", "verify", "drop"] = "keep"
+    # A printed id whose record names other authors: the printed title decides, or the id.
+    id_author_mismatch: Literal["title", "id"] = "title"
 
     split_seed: str = "autoscholar"
     dev_fraction: float = 0.1

@@ -76,9 +76,13 @@ def leak_cutoff(published: dt.date | None, year: int | None) -> dt.date | None:
 
 
 def match_query(query: Query, index: ArxivIndex, threshold: float = 90.0,
-                resolver: Callable[[BibEntry], Resolution] | None = None) -> MatchedQuery:
+                resolver: Callable[[BibEntry], Resolution] | None = None,
+                printed_id: str = "keep", verify: Callable[[str], Resolution | None] | None = None,
+                id_author_mismatch: str = "title") -> MatchedQuery:
     """The match stage for one query: resolve its answers, drop leaks and duplicates.
-    `resolver` replaces the local cascade (e.g. with the arXiv API fallback)."""
+    `resolver` replaces the local cascade (e.g. with the arXiv API fallback). A printed id the
+    index lacks is kept unverified, dropped, or (printed_id="verify") looked up with `verify`,
+    which returns None when arXiv has no such paper."""
     refs = {ref.key: ref for ref in query.context.refs}
     source: SourceMeta = query.context.source
     cutoff = leak_cutoff(source.published, source.year)
@@ -90,7 +94,14 @@ def match_query(query: Query, index: ArxivIndex, threshold: float = 90.0,
         if entry is None:
             dropped.append(DroppedAnswer(key=key, raw="", reason="key-not-in-context"))
             continue
-        res = resolver(entry) if resolver else resolve(entry, index, threshold)
+        res = resolver(entry) if resolver else resolve(entry, index, threshold, id_author_mismatch)
+        if res.method == "printed-id-unverified" and printed_id != "keep":
+            checked = verify(res.arxiv_id) if printed_id == "verify" and verify else None
+            if checked is None:
+                reason = "not-on-arxiv" if printed_id == "verify" else "id-not-in-index"
+                dropped.append(DroppedAnswer(key=key, raw=entry.raw, reason=reason, arxiv_id=res.arxiv_id))
+                continue
+            res = checked
         if res.arxiv_id is None:
             reason = "not-on-arxiv" if res.reason in ("not-in-index", "id-not-in-index") else res.reason
             near = res.reason in ("below-threshold", "ambiguous")  # the audit's near misses
@@ -105,7 +116,8 @@ def match_query(query: Query, index: ArxivIndex, threshold: float = 90.0,
             seen.add(res.arxiv_id)
             answers.append(ResolvedAnswer(key=key, raw=entry.raw, arxiv_id=res.arxiv_id,
                                           title=res.title or "", method=res.method,
-                                          score=res.score, first_version=res.first_version))
+                                          score=res.score, first_version=res.first_version,
+                                          flags=res.flags))
     return MatchedQuery(query=query, answers=answers, dropped=dropped)
 
 
@@ -114,14 +126,18 @@ def match(settings: Settings, run_dir: Path) -> StageStats:
 
     def work(pending: list[tuple[str, Query]]) -> Iterator[tuple[str, list[MatchedQuery]]]:
         index = open_index(settings, run_dir)  # only when something is left to match
-        resolver = None
-        if settings.arxiv_online:
-            from .arxiv.online import API, ArxivAPI, resolve_online
+        resolver = verify = None
+        if settings.arxiv_online or settings.printed_id == "verify":
+            from .arxiv.online import API, ArxivAPI, resolve_online, verify_id
 
             api = ArxivAPI(run_dir / "cache" / "arxiv-api", base_url=settings.arxiv_api_url or API)
-            resolver = lambda entry: resolve_online(entry, index, api, settings.match_threshold)  # noqa: E731
+            verify = lambda ident: verify_id(api, ident)  # noqa: E731
+            if settings.arxiv_online:
+                resolver = lambda entry: resolve_online(  # noqa: E731
+                    entry, index, api, settings.match_threshold, settings.id_author_mismatch)
         for key, query in pending:
-            yield key, [match_query(query, index, settings.match_threshold, resolver)]
+            yield key, [match_query(query, index, settings.match_threshold, resolver,
+                                    settings.printed_id, verify, settings.id_author_mismatch)]
 
     return run_stage(run_dir, "match", items, work, key_of("query", "query_id"))
 

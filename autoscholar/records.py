@@ -12,14 +12,21 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
-# How an answer was linked to arXiv: by the printed id, the exact normalised title or a fuzzy
-# title match, against the local index or (with --online) the arXiv API.
-MatchMethod = Literal["arxiv-id", "exact-title", "fuzzy-title",
+# How an answer was linked to arXiv: by the printed id, the exact normalised title, the title
+# up to a subtitle at a colon, or a fuzzy title match, against the local index or (with
+# --online) the arXiv API; or by a well-formed printed id the index lacks, not checked
+# (printed-id-unverified: title as printed, first version the first day of the id's YYMM).
+MatchMethod = Literal["arxiv-id", "exact-title", "title-subtitle", "fuzzy-title",
+                      "printed-id-unverified",
                       "arxiv-id-online", "exact-title-online", "fuzzy-title-online"]
+# Doubts about an answer that did not stop it: id-author-mismatch, the printed id's record
+# names other authors (the answer is then the printed title's paper).
+MatchFlag = Literal["id-author-mismatch"]
 FUZZY_METHODS = frozenset(m for m in get_args(MatchMethod) if m.startswith("fuzzy-"))
 # Why an answer of a query was not kept.
 DropReason = Literal["not-on-arxiv", "newer-than-source", "duplicate", "ambiguous",
-                     "below-threshold", "no-title", "key-not-in-context"]
+                     "below-threshold", "no-title", "key-not-in-context",
+                     "id-author-mismatch", "id-not-in-index"]
 # Why a stage could not use an input: fetch, parse (PyMuPDF and Grobid), contexts, generate,
 # publish.
 RejectReason = Literal[
@@ -219,6 +226,7 @@ class ResolvedAnswer(Record):
     method: MatchMethod
     score: float
     first_version: dt.date | None = None
+    flags: list[MatchFlag] = Field(default_factory=list)
 
 
 class DroppedAnswer(Record):

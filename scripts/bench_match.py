@@ -210,11 +210,12 @@ def main() -> None:
         c["linked"] += got is not None
         c["correct"] += got is not None and got == gold
         c[method] += 1
-    print("\n| references | n | linked | correct | arxiv-id | exact-title | fuzzy-title | unresolved |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    methods = ("arxiv-id", "exact-title", "title-subtitle", "fuzzy-title", "printed-id-unverified", "unresolved")
+    print(f"\n| references | n | linked | correct | {' | '.join(methods)} |")
+    print(f"|---|---:|---:|---:|{'---:|' * len(methods)}")
     for kind, c in sorted(by_kind.items()):
         print(f"| {kind} | {c['refs']} | {c['linked']} | {c['correct'] if kind != 'non-arxiv' else '-'} | "
-              f"{c['arxiv-id']} | {c['exact-title']} | {c['fuzzy-title']} | {c['unresolved']} |")
+              + " | ".join(str(c[m]) for m in methods) + " |")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,14 @@ Each reference that prints its id is tried twice: as printed (id path) and with 
 (title path). A link to a paper other than the gold one is a false positive, also when the gold
 paper is not in the index. Recall counts only references whose gold paper is in the index.
 
-    python scripts/eval_match.py [--threshold 90] [--show-errors] [--pad-to 2700000]
+The failure classes of issue 11 are slices built by rule from real catalogue records
+(match_slices.py): subtitle dropped or added at a colon, one word differing, a short catalogue
+title inside a longer printed one, the same authors' other paper, records without authors, a
+printed id the index lacks (those records are kept out of the index), a printed id of a paper by
+other authors. Each slice reports precision, recall (on items whose answer exists) and false
+links (links to a wrong paper, or any link where there is no right answer, over all items).
+
+    python scripts/eval_match.py [--threshold 90] [--details] [--pad-to 2700000]
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import re
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +40,11 @@ from lxml import etree
 
 from autoscholar.arxiv.index import build_index_from_records, load_index
 from autoscholar.arxiv.resolve import resolve
-from autoscholar.arxiv.normalize import canonical_id, extract_arxiv_ids
+from autoscholar.arxiv.normalize import canonical_id, extract_arxiv_ids, normalize_title
 from autoscholar.records import BibEntry
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from match_slices import build_slices, choose_absent  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TEI_NS = "{http://www.tei-c.org/ns/1.0}"
@@ -216,7 +226,8 @@ def bbl_gold(extra: dict[str, dict], other: list[BibEntry]) -> list[Gold]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threshold", type=float, default=90.0)
-    ap.add_argument("--show-errors", action="store_true")
+    ap.add_argument("--details", "--show-errors", action="store_true", dest="details",
+                    help="list every error of every slice")
     ap.add_argument("--pad-to", type=int, default=0,
                     help="add generated records (as in bench_match.py) up to this many, e.g. 2700000")
     args = ap.parse_args()
@@ -226,14 +237,20 @@ def main() -> None:
     golds = tei_gold(extra) + grobid_train_gold(extra) + bbl_gold(extra, bbl_other)
     un_gold, un_other = unarxive_gold(extra)
     golds += un_gold
+    absent = choose_absent(records, {g.gold_id for g in golds})
+    for ident in absent:
+        del records[ident]
+    real = {k: v for k, v in records.items() if not v["title"].startswith(PLACEHOLDER)}
     added = {k: v for k, v in extra.items() if k not in records}
     records.update(added)
+    norms = {normalize_title(r["title"]) for r in records.values()}
+    items = build_slices(real, absent, norms)
     with tempfile.TemporaryDirectory() as tmp:
         stream = iter(records.values())
         if args.pad_to > len(records):
             from bench_match import generated_records
-            real = [r for r in records.values() if not r["title"].startswith(PLACEHOLDER)]
-            stream = itertools.chain(stream, generated_records(real, args.pad_to - len(records), abstract=False))
+            stream = itertools.chain(stream, generated_records(list(real.values()), args.pad_to - len(records),
+                                                               abstract=False))
         stats = build_index_from_records(stream, Path(tmp) / "index")
         index = load_index(Path(tmp) / "index")
         counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -251,14 +268,28 @@ def main() -> None:
                 c[2] += 1
                 c[3] += res.arxiv_id == g.gold_id
                 if res.arxiv_id != g.gold_id:
-                    errors.append(("wrong", g, res))
+                    errors.append(("wrong", f"{g.source}/{g.path}", g.gold_id, g.entry, res))
             elif in_index:
-                errors.append(("missed", g, res))
+                errors.append(("missed", f"{g.source}/{g.path}", g.gold_id, g.entry, res))
         seconds = time.perf_counter() - start
+        slice_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        methods: dict[str, Counter] = defaultdict(Counter)
+        for it in items:
+            res = resolve(it.entry, index, args.threshold)
+            c = slice_counts[it.slice]
+            c[0] += 1
+            c[1] += it.want is not None
+            c[2] += res.arxiv_id is not None
+            c[3] += res.arxiv_id is not None and res.arxiv_id == it.want
+            methods[it.slice][res.method] += 1
+            if res.arxiv_id != it.want:
+                kind = "missed" if res.arxiv_id is None else "wrong"
+                errors.append((kind, f"{it.slice}/{it.rule}", it.want, it.entry, res))
         other_links = [(e, resolve(e, index, args.threshold)) for e in un_other + bbl_other]
         other_links = [(e, r) for e, r in other_links if r.arxiv_id]
-    print(f"Index: {stats.records:,} records ({len(added)} gold papers added), built in {stats.seconds:.1f} s; "
-          f"{len(golds)} gold references resolved in {seconds:.1f} s; threshold {args.threshold}\n")
+    print(f"Index: {stats.records:,} records ({len(added)} gold papers added, {len(absent)} real records "
+          f"kept out), built in {stats.seconds:.1f} s; {len(golds)} gold references resolved in "
+          f"{seconds:.1f} s; threshold {args.threshold}\n")
     print("| source | path | refs | gold in index | linked | correct | precision | recall |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -267,14 +298,29 @@ def main() -> None:
         totals[path] = [a + b for a, b in zip(totals[path], c)]
     for path, c in sorted(totals.items()):
         print(_row("**all**", path, c))
+    print("\n| slice | refs | answer in index | linked | correct | precision | recall | false links | methods |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for name, c in slice_counts.items():
+        print(_slice_row(name, c, methods[name]))
+    everything = [sum(x) for x in zip(*slice_counts.values(), *totals.values())]
+    print(_slice_row("**all (real + slices)**", everything, Counter()))
     print(f"\nEntries without a gold arXiv id (unarXive, .bbl) linked anyway: {len(other_links)} of "
-          f"{len(un_other) + len(bbl_other)} (no gold: check them by eye with --show-errors)")
-    if args.show_errors:
-        for kind, g, res in errors:
-            print(f"\n[{kind}] {g.source}/{g.path} gold={g.gold_id} got={res.arxiv_id} "
-                  f"{res.method} {res.score} {res.reason}\n  raw: {g.entry.raw[:300]}\n  got: {res.title}")
+          f"{len(un_other) + len(bbl_other)} (no gold: check them by eye with --details)")
+    if args.details:
+        for kind, where, want, entry, res in errors:
+            print(f"\n[{kind}] {where} want={want} got={res.arxiv_id} "
+                  f"{res.method} {res.score} {res.reason}\n  raw: {entry.raw[:300]}\n  got: {res.title}")
         for e, r in other_links:
             print(f"\n[no-gold link] {r.arxiv_id} {r.method} {r.score}\n  raw: {e.raw[:300]}\n  got: {r.title}")
+
+
+def _slice_row(name: str, c: list[int], methods: Counter) -> str:
+    n, present, linked, correct = c
+    prec = f"{correct / linked:.3f}" if linked else "-"
+    rec = f"{correct / present:.3f}" if present else "-"
+    false = linked - correct
+    shown = ", ".join(f"{m} {k}" for m, k in sorted(methods.items()))
+    return f"| {name} | {n} | {present} | {linked} | {correct} | {prec} | {rec} | {false} ({false / n:.1%}) | {shown} |"
 
 
 def _row(source: str, path: str, c: list[int]) -> str:

@@ -154,3 +154,19 @@ def test_unreadable_snapshots_and_damaged_indexes_are_input_errors(tmp_path):
     (tmp_path / "ok" / "meta.json").write_text("[1, 2]")
     with pytest.raises(InputError):
         load_index(tmp_path / "ok")
+
+
+def test_subtitle_lookup_by_head_or_tail_and_not_for_common_ones(tmp_path):
+    from autoscholar.arxiv.index import MAX_PART_ROWS
+
+    recs = [{"id": f"2101.{i:05d}", "title": f"A Survey: Topic number {i}", "authors": "A. B"}
+            for i in range(MAX_PART_ROWS + 1)]
+    recs.append({"id": "1810.04805", "title": "BERT: Pre-training of Deep Bidirectional Transformers",
+                 "authors": "J. Devlin"})
+    build_index_from_records(recs, tmp_path / "idx")
+    idx = load_index(tmp_path / "idx")
+    bert = idx.row_of("1810.04805")
+    assert idx.rows_with_part(["bert"]) == [bert]
+    assert idx.rows_with_part(["pretraining of deep bidirectional transformers"]) == [bert]
+    assert idx.rows_with_part(["topic number 3"]) == [idx.row_of("2101.00003")]
+    assert idx.rows_with_part(["a survey"]) == []  # shared by more titles than name one

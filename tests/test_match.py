@@ -18,11 +18,21 @@ SHORT = [rec("1901.00033", "Residual Learning", [("Ann", "Other")], "Wed, 2 Jan 
 COMMENT = [rec("1801.00044", "Comment on arXiv:1706.03762: Attention Is All You Need",
                [("Bea", "Critic")], "Mon, 1 Jan 2018 10:00:00 GMT")]
 
+# A record without authors, and an author's paper whose next year's paper differs by one word.
+NO_AUTHORS = [rec("2003.00055", "Graph Neural Networks for Molecules", [], "Mon, 2 Mar 2020 10:00:00 GMT")]
+SERIES = [rec("2104.00066", "Fast Transformer Inference at Scale", [("Ada", "Lovelace")],
+              "Thu, 1 Apr 2021 10:00:00 GMT")]
+# A bad catalogue record whose title is an author list.
+NAMES = [rec("1905.00077", "Narayan et al", [], "Wed, 1 May 2019 10:00:00 GMT"),
+         # An author field "Rongjie Huang et.al.": "et al" is no surname that agrees.
+         {**rec("2305.00088", "Unified Voice Synthesis With Discrete Representation", [], "Tue, 30 May 2023 10:00:00 GMT",
+                parsed=False), "authors": "Rongjie Huang et.al."}]
+
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     out = tmp_path_factory.mktemp("idx") / "index"
-    build_index_from_records(PAPERS + TWINS + SHORT + COMMENT, out)
+    build_index_from_records(PAPERS + TWINS + SHORT + COMMENT + NO_AUTHORS + SERIES + NAMES, out)
     return load_index(out)
 
 
@@ -49,8 +59,11 @@ def test_id_inside_a_title_is_not_the_cited_paper(index):
 def test_mistyped_id_loses_to_the_printed_title(index):
     raw = "K. He, X. Zhang. Deep residual learning for image recognition. CVPR 2016. arXiv:1706.03762"
     assert resolve_raw(raw, index).arxiv_id == "1512.03385"
-    # No title printed (physics style): the id stands.
-    assert resolve_raw("K. He et al., CVPR 2016, arXiv:1706.03762", index).arxiv_id == "1706.03762"
+    # No title printed (physics style): the id stands when its authors are the printed ones ...
+    assert resolve_raw("A. Vaswani et al., NIPS 2017, arXiv:1706.03762", index).arxiv_id == "1706.03762"
+    # ... and not when they are others: the id is mistyped or names another paper.
+    res = resolve_raw("K. He et al., CVPR 2016, arXiv:1706.03762", index)
+    assert (res.arxiv_id, res.reason) == (None, "id-author-mismatch")
 
 
 def test_id_from_entry_fields(index):
@@ -61,8 +74,14 @@ def test_id_from_entry_fields(index):
 def test_id_not_in_index_falls_back_to_title(index):
     res = resolve_raw("K. He et al. Deep residual learning for image recognition. arXiv:1599.99999", index)
     assert (res.arxiv_id, res.method) == ("1512.03385", "exact-title")
-    res = resolve_raw("X. Nobody. Unknown things. arXiv:2201.99999", index)
-    assert (res.arxiv_id, res.reason) == (None, "id-not-in-index")
+    # Nothing in the index: the printed id is kept, unverified, dated by its YYMM.
+    res = resolve_raw("X. Nobody. Unknown things about soil. arXiv:2201.99999", index)
+    assert (res.arxiv_id, res.method, res.first_version) == ("2201.99999", "printed-id-unverified",
+                                                              dt.date(2022, 1, 1))
+    assert res.title == "Unknown things about soil"
+    # A bare number is not a printed id: it may be a report number or pages.
+    res = resolve_raw("X. Nobody. Unknown things about soil. Tech. Rep. 2201.99999", index)
+    assert (res.arxiv_id, res.reason) == (None, "not-in-index")
 
 
 def test_bare_number_needs_agreement(index):
@@ -95,14 +114,21 @@ def test_parsed_title_field(index):
 
 
 def test_fuzzy_title(index):
+    # "nets" vs "networks": one word differs; its authors and year agree, so it is this paper ...
     raw = "Goodfellow, I., Pouget-Abadie, J. et al.: Generative adversarial nets. In: NIPS (2014)"
     res = resolve_raw(raw, index)
-    assert res.arxiv_id is None  # "nets" vs "networks" on a short title: below 90
+    assert (res.arxiv_id, res.method) == ("1406.2661", "fuzzy-title")
+    # ... not without its authors, nor in another year (then it is another paper of theirs).
+    assert resolve_raw("Smith, J.: Generative adversarial nets. In: NIPS (2014)", index).arxiv_id is None
+    assert resolve_raw("Goodfellow, I.: Generative adversarial nets. In: NIPS (2016)", index).arxiv_id is None
     raw = "K. He, X. Zhang, S. Ren, J. Sun. Deep residul learning for imag recognition. CVPR 2016."
     res = resolve_raw(raw, index)
     assert (res.arxiv_id, res.method) == ("1512.03385", "fuzzy-title")
     assert 90 <= res.score < 100
-    assert resolve_raw(raw, index, threshold=99).reason == "below-threshold"
+    assert resolve_raw(raw, index, threshold=99.5).reason == "below-threshold"
+    # Authors and year are evidence: the same misspelt title alone scores lower.
+    alone = resolve_raw("Deep residul learning for imag recognition.", index)
+    assert alone.arxiv_id is None and 80 < alone.score < res.score
 
 
 def test_author_must_agree(index):
@@ -175,3 +201,111 @@ def test_without_a_date_the_source_year_still_bounds_the_answers(index):
     assert [(d.key, d.reason) for d in mq.dropped] == [("b2", "newer-than-source")]
     query.context.source.year = 2021
     assert [a.arxiv_id for a in match_query(query, index).answers] == ["2106.09685", "1810.04805"]
+
+
+# ---------------------------------------------------------------- issue 11's failure classes
+
+
+@pytest.mark.parametrize("raw, arxiv_id", [
+    # The citation drops the record's subtitle, or prints only the subtitle ...
+    ("J. Devlin, M.-W. Chang, K. Lee, K. Toutanova. BERT. In NAACL, 2019.", "1810.04805"),
+    ("Devlin, J., Lee, K.: Pre-training of deep bidirectional transformers for language "
+     "understanding. In: NAACL (2018)", "1810.04805"),
+    # ... or adds one the record lacks.
+    ("K. He, X. Zhang. Deep residual learning for image recognition: an empirical study. CVPR 2016.",
+     "1512.03385"),
+    # A short title with a subtitle, by its own authors.
+    ("A. Other. Residual learning: from theory to practice. 2019.", "1901.00033"),
+])
+def test_subtitle_at_a_colon_links_when_authors_and_year_agree(index, raw, arxiv_id):
+    res = resolve_raw(raw, index)
+    assert (res.arxiv_id, res.method) == (arxiv_id, "title-subtitle")
+
+
+@pytest.mark.parametrize("raw", [
+    "J. Smith, K. Brown. BERT. In NAACL, 2019.",  # other authors
+    "J. Devlin, K. Lee. BERT. In NAACL, 2023.",  # a year far from the record's
+    "P. Q. Someone. Deep residual learning for image recognition: an empirical study. 2016.",
+    # A short catalogue title inside a longer printed one: other authors, or none printed.
+    "B. Nobody, C. Elsewhere. Residual learning: from theory to practice. 2019.",
+    "Residual learning: from theory to practice. 2019.",
+])
+def test_subtitle_at_a_colon_refused_without_agreement(index, raw):
+    assert resolve_raw(raw, index).arxiv_id is None
+
+
+def test_records_without_authors_link_on_the_whole_title_only(index):
+    res = resolve_raw("X. Y. Someone. Graph neural networks for molecules. In ICML, 2020.", index)
+    assert (res.arxiv_id, res.method) == ("2003.00055", "exact-title")
+    res = resolve_raw("X. Y. Someone. Graph neural network for molecules. In ICML, 2020.", index)
+    assert res.arxiv_id == "2003.00055"  # a misspelt whole title is still the whole title
+    for raw in ("X. Y. Someone. Graph neural networks for molecules: a survey. In ICML, 2020.",
+                "X. Y. Someone. Graph neural networks for molecules and proteins. In ICML, 2020."):
+        assert resolve_raw(raw, index).arxiv_id is None, raw
+
+
+def test_one_changed_word_needs_its_authors_and_year(index):
+    res = resolve_raw("A. Lovelace. Sparse transformer inference at scale. In ICML, 2021.", index)
+    assert (res.arxiv_id, res.method) == ("2104.00066", "fuzzy-title")
+    # The same author's paper of the next year, whose title shares all words but the first:
+    # another paper, which the index does not hold.
+    assert resolve_raw("A. Lovelace. Sparse transformer inference at scale. In ICML, 2022.", index).arxiv_id is None
+    assert resolve_raw("B. Babbage. Sparse transformer inference at scale. In ICML, 2021.", index).arxiv_id is None
+    # Misspelt, not changed: a later year is the published version.
+    res = resolve_raw("A. Lovelace. Fast transformer inferense at scale. In ICML, 2022.", index)
+    assert res.arxiv_id == "2104.00066"
+
+
+def test_id_whose_record_names_other_authors_yields_to_the_title(index):
+    raw = "K. He, X. Zhang. Deep residul learning for imag recognition. CVPR 2016. arXiv:1810.04805"
+    res = resolve_raw(raw, index)
+    assert (res.arxiv_id, res.method, res.flags) == ("1512.03385", "fuzzy-title", ["id-author-mismatch"])
+    res = resolve(BibEntry(key="b", raw=raw), index, id_author_mismatch="id")
+    assert (res.arxiv_id, res.method, res.flags) == ("1810.04805", "arxiv-id", ["id-author-mismatch"])
+    # The id's own authors printed, or its own title: no doubt.
+    res = resolve_raw("J. Devlin, K. Lee. Some garbled text. arXiv:1810.04805", index)
+    assert (res.arxiv_id, res.flags) == ("1810.04805", [])
+    res = resolve_raw("Z. Other. BERT: pre-training of deep bidirectional transformers for language "
+                      "understanding. arXiv:1810.04805", index)
+    assert (res.arxiv_id, res.flags) == ("1810.04805", [])
+
+
+def test_printed_id_policies_and_the_leak_rule(index):
+    refs = [BibEntry(key="u", raw="X. Nobody. Unknown things about soil. arXiv:2201.99999"),
+            BibEntry(key="m", raw="K. He et al., CVPR 2016, arXiv:1706.03762")]
+    published = dt.date(2022, 3, 1)
+    mq = match_query(_query(refs, ["u", "m"], published), index)
+    assert [(a.arxiv_id, a.method, a.title) for a in mq.answers] == [
+        ("2201.99999", "printed-id-unverified", "Unknown things about soil")]
+    assert [(d.key, d.reason) for d in mq.dropped] == [("m", "id-author-mismatch")]
+    # Its YYMM after the source paper: a leak like any other.
+    mq = match_query(_query(refs[:1], ["u"], dt.date(2021, 12, 31)), index)
+    assert [(d.reason, d.arxiv_id) for d in mq.dropped] == [("newer-than-source", "2201.99999")]
+    mq = match_query(_query(refs[:1], ["u"], published), index, printed_id="drop")
+    assert mq.answers == [] and [(d.reason, d.arxiv_id) for d in mq.dropped] == [("id-not-in-index", "2201.99999")]
+    asked = []
+    mq = match_query(_query(refs[:1], ["u"], published), index, printed_id="verify",
+                     verify=lambda ident: asked.append(ident))
+    assert asked == ["2201.99999"] and [d.reason for d in mq.dropped] == ["not-on-arxiv"]
+
+
+def test_flags_reach_the_answer(index):
+    refs = [BibEntry(key="f", raw="K. He, X. Zhang. Deep residul learning for imag recognition. "
+                                  "CVPR 2016. arXiv:1810.04805")]
+    mq = match_query(_query(refs, ["f"], dt.date(2020, 1, 1)), index)
+    assert [(a.arxiv_id, a.flags) for a in mq.answers] == [("1512.03385", ["id-author-mismatch"])]
+
+
+def test_a_record_titled_with_an_author_list_is_no_title(index):
+    assert resolve_raw("S. Narayan et al. Soil moisture retrieval from radar. 2019.", index).arxiv_id is None
+    assert resolve_raw("Narayan et al. 2019.", index).arxiv_id is None
+    # Found by its printed id it stands, under the printed title.
+    res = resolve_raw("S. Narayan et al. Soil moisture retrieval from radar. arXiv:1905.00077", index)
+    assert (res.arxiv_id, res.title) == ("1905.00077", "Soil moisture retrieval from radar")
+
+
+def test_et_al_in_a_catalogue_author_field_is_no_author(index):
+    res = resolve_raw("Fan Dai et al (2021) Symmetric undistortion networks. ICML. arXiv:2305.00088", index)
+    assert (res.arxiv_id, res.reason) == (None, "id-author-mismatch")
+    res = resolve_raw("R. Huang et al. Unified voice synthesis. arXiv:2305.00088", index)
+    assert res.arxiv_id == "2305.00088"

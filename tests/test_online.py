@@ -1,5 +1,6 @@
 """The --online fallback against a local server speaking the arXiv API's Atom protocol."""
 
+import re
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,9 @@ def entry_xml(ident):
 
 
 BUSY = "0000.00000"  # asking for this id gets a 503
+ERROR_ENTRY = """<entry><id>http://arxiv.org/api/errors#incorrect_id_format_for_{id}</id>
+  <title>Error</title><summary>incorrect id format for {id}</summary>
+  <updated>2025-06-30T00:00:00-04:00</updated><author><name>arXiv api core</name></author></entry>"""
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -45,6 +49,16 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(503)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if "id_list" in q and not re.fullmatch(r"\d{4}\.\d{4,5}(v\d+)?|[a-z-]+/\d{7}", q["id_list"][0]):
+            # What arXiv answers for a malformed id: an "Error" entry, HTTP 200. A well-formed
+            # id it does not hold gets an empty feed.
+            bad = q["id_list"][0]
+            body = FEED.format(entries=ERROR_ENTRY.format(id=bad)).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
             return
         if "id_list" in q:
             ids = [i for i in q["id_list"][0].split(",") if i in REMOTE]
@@ -198,3 +212,39 @@ def test_a_failing_api_is_asked_once_and_named(server, tmp_path):
     assert len(Handler.requests) == 1  # no retry: arXiv's 3 s rule
     assert Handler.agents[-1] == http.USER_AGENT
     assert list(tmp_path.iterdir()) == []  # nothing cached
+
+
+def test_error_entries_are_not_papers():
+    body = FEED.format(entries=ERROR_ENTRY.format(id="2201.9999")).encode()
+    assert parse_feed(body) == []
+
+
+def test_printed_ids_the_index_lacks_keep_verify_drop(server, tmp_path):
+    import datetime as dt
+
+    from autoscholar.config import Settings
+    from autoscholar.io import read_jsonl
+    from autoscholar.match import match
+    from autoscholar.records import CitationContext, MatchedQuery, Query, SourceMeta
+
+    refs = [BibEntry(key="g", raw="T. Brown et al. Language models. arXiv:2005.14165, 2020"),
+            BibEntry(key="x", raw="X. Nobody. Unknown things about soil. arXiv:2007.99999")]
+    ctx = CitationContext(context_id="p:0", section="Related Work", sentences=["See \\cite{g,x}."],
+                          source=SourceMeta(paper_id="p", published=dt.date(2021, 1, 1)), refs=refs)
+    query = Query(query_id="p:0:0", context=ctx, question="Which papers?", answer_keys=["g", "x"],
+                  generator="t", prompt_version="t")
+    build_index_from_records(PAPERS, tmp_path / "index")
+    got = {}
+    for policy in ("keep", "verify", "drop"):
+        run_dir = tmp_path / policy
+        run_dir.mkdir()
+        (run_dir / "generate.jsonl").write_text(query.model_dump_json() + "\n")
+        Handler.requests.clear()
+        match(Settings(arxiv_index=tmp_path / "index", printed_id=policy, arxiv_api_url=server), run_dir)
+        [mq] = read_jsonl(run_dir / "match.jsonl", MatchedQuery)
+        got[policy] = ([(a.key, a.arxiv_id, a.method) for a in mq.answers],
+                       [(d.key, d.reason) for d in mq.dropped], len(Handler.requests))
+    assert got["keep"] == ([("g", "2005.14165", "printed-id-unverified"),
+                            ("x", "2007.99999", "printed-id-unverified")], [], 0)
+    assert got["verify"] == ([("g", "2005.14165", "arxiv-id-online")], [("x", "not-on-arxiv")], 2)
+    assert got["drop"] == ([], [("g", "id-not-in-index"), ("x", "id-not-in-index")], 0)

@@ -128,3 +128,20 @@ def test_audit_shows_each_papers_leak_date_and_warns_when_there_is_none(tmp_path
     assert "1 source paper(s) have no date" in write_report(tmp_path).read_text()
     (tmp_path / "listing.jsonl").write_text(listing[0].model_dump_json() + "\n")
     assert "have no date" not in write_report(tmp_path).read_text()
+
+
+def test_audit_counts_unverified_printed_ids_and_flags_apart(tmp_path):
+    rows = corpus()
+    rows[0].answers[0].method = "printed-id-unverified"
+    rows[1].answers[0].flags = ["id-author-mismatch"]
+    write_match(tmp_path, rows)
+    publish(Settings(), tmp_path)
+    numbers = collect(tmp_path)
+    assert numbers["printed_id_unverified"] == 1
+    assert numbers["match_flags"] == {"id-author-mismatch": 1}
+    assert numbers["match_methods"] == {"fuzzy-title": 72, "printed-id-unverified": 1}
+    report = write_report(tmp_path).read_text()
+    assert "1 answer(s) rest on a printed arXiv id the index lacks" in report
+    assert "1 answer(s) flagged id-author-mismatch" in report
+    write_match(tmp_path, corpus())
+    assert collect(tmp_path)["printed_id_unverified"] == 0 and collect(tmp_path)["match_flags"] == {}

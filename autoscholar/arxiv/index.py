@@ -8,6 +8,11 @@ memory is only what a lookup touches:
                                           "|"-joined author surnames, categories)
   first_version.npy, date_source.npy      days since 1970-01-01 (-1 unknown); how it was found
   exact_hash.npy / exact_rows.npy         64-bit hash of the normalised title -> rows (sorted)
+  part_hash.npy / part_rows.npy           the same for the part before and the part after the
+                                          first colon of a title ("BERT" and "Pre-training ..."
+                                          for "BERT: Pre-training ..."), so a citation that drops
+                                          or adds a subtitle finds its record; absent from
+                                          indexes of format 1, which still load
   gram_keys.npy / gram_off.npy / postings.npy
                                           inverted index on word bigrams of normalised titles
                                           (a single-word title is indexed by its word): blocking
@@ -40,9 +45,11 @@ import numpy as np
 from autoscholar.arxiv.normalize import canonical_id, id_month, normalize_title, surname
 from autoscholar.errors import InputError
 
-FORMAT = "autoscholar-arxiv-index/1"
+FORMAT = "autoscholar-arxiv-index/2"
+READABLE = ("autoscholar-arxiv-index/1", FORMAT)
 EPOCH = dt.date(1970, 1, 1)
 DATE_SOURCES = ("versions", "update_date", "id", "none")
+MAX_PART_ROWS = 50  # a head or tail shared by more titles names none of them
 MAX_SURNAMES = 20  # collaborations list thousands; the first authors are the ones cited
 _SEP = np.uint32(0xFFFFFFFF)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -191,6 +198,22 @@ _PLAIN_ID = re.compile(r"[A-Za-z0-9.\-]+/\d{7}(?:v\d+)?|\d{4}\.\d{4,5}(?:v\d+)?"
 # ---------------------------------------------------------------- building
 
 
+def title_parts(title: str, norm: str | None = None) -> list[str]:
+    """Normalised head and tail of a title at its first colon ("" parts and one-letter heads
+    like "A: ..." dropped), the keys a dropped or added subtitle is looked up by. `norm`, the
+    whole title normalised, saves normalising the tail apart."""
+    head, colon, tail = title.partition(":")
+    if not colon:
+        return []
+    head_norm = normalize_title(head)
+    if norm is not None and norm.startswith(head_norm + " "):
+        tail_norm = norm[len(head_norm) + 1:]
+    else:
+        tail_norm = normalize_title(tail)
+    parts = [head_norm, tail_norm]
+    return [p for p in dict.fromkeys(parts) if len(p) >= 2]
+
+
 class _Blob:
     def __init__(self) -> None:
         self.data = bytearray()
@@ -228,6 +251,7 @@ def build_index_from_records(records: Iterable[dict | None], out: Path,
     first = array("i")
     source = array("B")
     exact = array("Q")
+    part_hash, part_rows = array("Q"), array("I")
     vocab: dict[str, int] = {}
     seq = array("I")  # token ids of all titles, each followed by the separator
     lines = 0
@@ -261,6 +285,9 @@ def build_index_from_records(records: Iterable[dict | None], out: Path,
         source.append(how)
         date_counts[how] += 1
         exact.append(token_hash(key))
+        for part in title_parts(clean, key):
+            part_hash.append(token_hash(part))
+            part_rows.append(len(ids) - 1)
         seq.extend([vocab.setdefault(t, len(vocab)) for t in key.split()])
         seq.append(0xFFFFFFFF)
     if progress:
@@ -284,6 +311,11 @@ def build_index_from_records(records: Iterable[dict | None], out: Path,
     np.save(out / "exact_hash.npy", exact_arr[order])
     np.save(out / "exact_rows.npy", order.astype(np.uint32))
     del exact, exact_arr, order
+    part_arr = np.frombuffer(part_hash, dtype=np.uint64)
+    order = np.argsort(part_arr, kind="stable")
+    np.save(out / "part_hash.npy", part_arr[order])
+    np.save(out / "part_rows.npy", np.frombuffer(part_rows, dtype=np.uint32)[order])
+    del part_hash, part_rows, part_arr, order
     _save_grams(out, vocab, np.frombuffer(seq, dtype=np.uint32), n)
     stats.records = n
     stats.date_sources = {DATE_SOURCES[k]: v for k, v in sorted(date_counts.items())}
@@ -360,7 +392,7 @@ class ArxivIndex:
         except (OSError, ValueError) as exc:
             raise InputError(f"arXiv index {folder} is damaged (meta.json: {exc}): rebuild it "
                              "with `autoscholar arxiv-index build`") from None
-        if not isinstance(self.meta, dict) or self.meta.get("format") != FORMAT:
+        if not isinstance(self.meta, dict) or self.meta.get("format") not in READABLE:
             self.meta = self.meta if isinstance(self.meta, dict) else {}
             raise InputError(f"arXiv index {folder} has format {self.meta.get('format')!r}, "
                              f"expected {FORMAT!r}: rebuild it with `autoscholar arxiv-index build`")
@@ -378,6 +410,9 @@ class ArxivIndex:
             self._first, self._source = arr("first_version"), arr("date_source")
             self._exact_hash, self._exact_rows = arr("exact_hash"), arr("exact_rows")
             self._gram_keys, self._gram_off, self._postings = arr("gram_keys"), arr("gram_off"), arr("postings")
+            has_parts = (folder / "part_hash.npy").is_file()
+            self._part_hash = arr("part_hash") if has_parts else np.zeros(0, dtype=np.uint64)
+            self._part_rows = arr("part_rows") if has_parts else np.zeros(0, dtype=np.uint32)
         except (OSError, ValueError) as exc:  # a missing, truncated or foreign array file
             raise InputError(f"arXiv index {folder} is damaged ({exc}): rebuild it with "
                              "`autoscholar arxiv-index build`") from None
@@ -430,12 +465,18 @@ class ArxivIndex:
         """Rows whose normalised title is exactly `norm_title`."""
         return self.rows_with_titles([norm_title])
 
-    def rows_with_titles(self, norm_titles: list[str]) -> list[int]:
-        """Rows whose normalised title is exactly one of `norm_titles` (one vectorised lookup)."""
-        keys = [t for t in norm_titles if t]
+    @staticmethod
+    def title_hashes(norm_titles: list[str]) -> np.ndarray:
+        return np.fromiter((token_hash(t) for t in norm_titles), dtype=np.uint64, count=len(norm_titles))
+
+    def rows_with_titles(self, norm_titles: list[str], hashes: np.ndarray | None = None) -> list[int]:
+        """Rows whose normalised title is exactly one of `norm_titles` (one vectorised lookup);
+        `hashes`: their title_hashes, when the caller has them."""
+        keep = [k for k, t in enumerate(norm_titles) if t]
+        keys = [norm_titles[k] for k in keep]
         if not keys or not self._n:
             return []
-        hashes = np.fromiter((token_hash(t) for t in keys), dtype=np.uint64, count=len(keys))
+        hashes = self.title_hashes(keys) if hashes is None else hashes[keep]
         lo = np.searchsorted(self._exact_hash, hashes, side="left")
         hi = np.searchsorted(self._exact_hash, hashes, side="right")
         found = []
@@ -444,6 +485,24 @@ class ArxivIndex:
                 if self.norms[row] == key:  # a hash collision is not a match
                     found.append(row)
         return found
+
+    def rows_with_part(self, norm_titles: list[str], hashes: np.ndarray | None = None) -> list[int]:
+        """Rows whose title, split at its first colon, has one of `norm_titles` as head or tail."""
+        keep = [k for k, t in enumerate(norm_titles) if t]
+        keys = [norm_titles[k] for k in keep]
+        if not keys or not len(self._part_hash):
+            return []
+        hashes = self.title_hashes(keys) if hashes is None else hashes[keep]
+        lo = np.searchsorted(self._part_hash, hashes, side="left")
+        hi = np.searchsorted(self._part_hash, hashes, side="right")
+        found: dict[int, None] = {}
+        for key, a, b in zip(keys, lo.tolist(), hi.tolist()):
+            if b - a > MAX_PART_ROWS:  # "A survey", "An overview": a subtitle, not a title
+                continue
+            for row in self._part_rows[a:b].tolist():
+                if key in title_parts(self.titles[row], self.norms[row]):  # a hash collision is not a match
+                    found[row] = None
+        return list(found)
 
     def candidates(self, norm_text: str, limit: int = 25, rarest: int = 12,
                    max_df: int = 20_000) -> list[int]:

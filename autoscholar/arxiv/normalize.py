@@ -83,7 +83,7 @@ def normalize_title(text: str) -> str:
 
 def surname(name: str) -> str:
     """Normalised family name of a printed author name ("Smith, J." or "J. Smith")."""
-    name = name.strip()
+    name = _ET_AL.sub("", name).strip()  # "Rongjie Huang et.al.": the name is Huang
     if "," in name:
         name = name.split(",", 1)[0]
     else:
@@ -93,6 +93,7 @@ def surname(name: str) -> str:
 
 
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+_ET_AL = re.compile(r"\s*\bet\.?\s*al\b\.?\s*$", re.IGNORECASE)
 
 
 def years_in(text: str) -> list[int]:

@@ -86,7 +86,10 @@ def parse_feed(body: bytes) -> list[dict]:
         raise ServiceError(f"arXiv API returned unreadable XML: {exc}", transient=False) from exc
     out = []
     for entry in root.iter(f"{_ATOM}entry"):
-        ident = canonical_id(entry.findtext(f"{_ATOM}id") or "")
+        atom_id = entry.findtext(f"{_ATOM}id") or ""
+        if "/api/errors" in atom_id:  # an error dressed as an entry ("incorrect id format for X")
+            continue
+        ident = canonical_id(atom_id)
         title = " ".join((entry.findtext(f"{_ATOM}title") or "").split())
         if not ident or not title:
             continue
@@ -105,6 +108,7 @@ class _Found:
 
     def __init__(self, records: list[dict]):
         self.records = records
+        self.titles = [r["title"] for r in records]
         self.norms = [normalize_title(r["title"]) for r in records]
 
     def surnames(self, row: int) -> list[str]:
@@ -117,19 +121,33 @@ class _Found:
         return "versions"
 
 
-def resolve_online(entry: BibEntry, index: ArxivIndex, api: ArxivAPI, threshold: float = 90.0) -> Resolution:
-    """The local cascade first; the API only for references the index does not hold."""
-    local = resolve(entry, index, threshold)
-    if local.arxiv_id or local.reason not in ("not-in-index", "id-not-in-index", "below-threshold"):
+def verify_id(api: ArxivAPI, arxiv_id: str) -> Resolution | None:
+    """The arXiv record of a printed id, or None when arXiv has no such paper."""
+    records = [r for r in api.by_id(arxiv_id) if r["id"] == canonical_id(arxiv_id)]
+    if not records:
+        return None
+    r = records[0]
+    return Resolution(r["id"], r["title"], "arxiv-id-online", 100.0, r["first_version"])
+
+
+def resolve_online(entry: BibEntry, index: ArxivIndex, api: ArxivAPI, threshold: float = 90.0,
+                   id_author_mismatch: str = "title") -> Resolution:
+    """The local cascade first; the API only for references the index does not hold (a printed
+    id the index lacks is checked: one arXiv does not know names no paper)."""
+    local = resolve(entry, index, threshold, id_author_mismatch)
+    unverified = local.method == "printed-id-unverified"
+    if not unverified and (local.arxiv_id or local.reason not in ("not-in-index", "id-not-in-index",
+                                                                   "below-threshold")):
         return local
     ids = [i for i, prefixed in extract_arxiv_ids(entry.raw) if prefixed]
     if entry.arxiv_id:
         ids.insert(0, entry.arxiv_id)
     if ids:
-        records = api.by_id(ids[0])
-        if records:
-            r = records[0]
-            return Resolution(r["id"], r["title"], "arxiv-id-online", 100.0, r["first_version"])
+        r = verify_id(api, ids[0])
+        if r is not None:
+            return r
+    if unverified:  # arXiv does not know the printed id: it names no paper, whatever the title
+        local = unresolved("id-not-in-index")
     ref = prepare(entry)
     guess = entry.title or max(entry.raw.replace("“", ".").replace("”", ".").split(". "), key=len, default="")
     records = api.by_title(guess)

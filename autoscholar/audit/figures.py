@@ -83,7 +83,8 @@ def load(run_dir: Path) -> Loaded:
             elif d.reason in ("below-threshold", "ambiguous"):
                 out.near_misses.append({"query_id": m.query.query_id, "reason": d.reason,
                                         "score": d.score, "reference": d.raw[:300]})
-            elif d.reason == "not-on-arxiv" and d.key in refs and refs[d.key].arxiv_id:
+            elif (d.reason in ("not-on-arxiv", "id-not-in-index") and d.key in refs
+                  and refs[d.key].arxiv_id):
                 out.unindexed.append({"query_id": m.query.query_id,
                                       "arxiv_id": refs[d.key].arxiv_id, "reference": d.raw[:300]})
         if not m.answers and not m.dropped:
@@ -164,6 +165,10 @@ def collect(run_dir: Path, loaded: Loaded | None = None) -> dict:
         "papers": {s: len({e.source_meta.paper_id for e in v}) for s, v in data.examples.items()},
         "answer_drops": dict(sorted(data.dropped.items())),
         "match_methods": dict(sorted(Counter(a.method for a in data.answers).items())),
+        # Answers resting on a printed id alone, and answers kept despite a doubt: counted
+        # apart so a reader sees how much of the dataset no index record vouches for.
+        "printed_id_unverified": sum(a.method == "printed-id-unverified" for a in data.answers),
+        "match_flags": dict(sorted(Counter(f for a in data.answers for f in a.flags).items())),
         "answers_resolved": len(data.answers),
         "duplicates_removed": {"answers (same arXiv id twice in a query)":
                                data.dropped.get("duplicate", 0),

@@ -178,6 +178,10 @@ def render(run_dir: Path, numbers: dict, samples: list[Example], weakest: list[R
                                             list(date["papers_by_date_source"].items())
                                             or [["none", 0]])
     methods = table(["match method", "answers"], sorted(n["match_methods"].items()))
+    methods += (f"<p>{n['printed_id_unverified']} answer(s) rest on a printed arXiv id the "
+                f"index lacks (printed-id-unverified: title as printed, not checked).</p>"
+                + "".join(f"<p>{c} answer(s) flagged {html.escape(f)}.</p>"
+                          for f, c in n["match_flags"].items()))
     weak = table(["score", "arXiv id", "arXiv title", "reference as printed"],
                  [[f"{a.score:.1f}", a.arxiv_id, a.title, a.raw[:200]] for a in weakest]
                  or [["-", "-", "-", "no fuzzy matches"]])
