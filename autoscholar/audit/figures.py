@@ -73,6 +73,11 @@ def load(run_dir: Path) -> Loaded:
         paper = m.query.context.source.paper_id
         refs = {r.key: r for r in m.query.context.refs}
         out.answers.extend(m.answers)
+        # A printed id the index lacks, kept as an answer (match.py's printed_id=keep) or
+        # dropped below: either way the index does not vouch for it.
+        out.unindexed.extend({"query_id": m.query.query_id, "arxiv_id": a.arxiv_id,
+                              "reference": a.raw, "kept": True}
+                             for a in m.answers if a.method == "printed-id-unverified")
         out.queries[paper] += 1
         for d in m.dropped:
             out.dropped[d.reason] += 1
@@ -85,7 +90,7 @@ def load(run_dir: Path) -> Loaded:
                                         "score": d.score, "reference": d.raw[:300]})
             elif (d.reason in ("not-on-arxiv", "id-not-in-index") and d.key in refs
                   and refs[d.key].arxiv_id):
-                out.unindexed.append({"query_id": m.query.query_id,
+                out.unindexed.append({"query_id": m.query.query_id, "kept": False,
                                       "arxiv_id": refs[d.key].arxiv_id, "reference": d.raw[:300]})
         if not m.answers and not m.dropped:
             out.empty[paper]["no-answer-keys"] += 1
