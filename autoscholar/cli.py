@@ -153,6 +153,10 @@ PriceFileOpt = typer.Option(None, "--price-file", help="A price table like the b
 DryRunOpt = typer.Option(False, "--dry-run", help="Count the LLM requests the run would send "
                          "(after the cache), their tokens and cost, sync and batch; send none. "
                          "build --dry-run runs fetch, parse and contexts first (no LLM).")
+MaxErrorRateOpt = typer.Option(None, "--max-error-rate", help="Exit non-zero when a stage "
+                               "failed (download, parse, malformed LLM output; not inputs that "
+                               "do not qualify) on more than this share of its inputs, counted "
+                               "on disk (default 0.5).")
 OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
                          "cached) for references the local index does not hold (default: off).")
 
@@ -181,6 +185,7 @@ def build(
     price_out: Optional[float] = PriceOutOpt,
     price_file: Optional[Path] = PriceFileOpt,
     dry_run: bool = DryRunOpt,
+    max_error_rate: Optional[float] = MaxErrorRateOpt,
 ) -> None:
     """Run every stage (fetch, parse, contexts, generate, match, publish, audit). Resumable:
     rerun the same command after an interruption and it finishes without redoing work."""
@@ -190,6 +195,7 @@ def build(
                          grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
                          arxiv_index=arxiv_index, limit=limit, sections=sections,
                          match_threshold=match_threshold, arxiv_online=online,
+                         max_error_rate=max_error_rate,
                          **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
                                       price_out, price_file))
     if settings.venue == "local" and settings.pdf_dir is None:
@@ -204,6 +210,11 @@ def build(
     _report(stats)
     run_dir = settings.resolved_run_dir()
     typer.echo(f"dataset: {run_dir / 'dataset'}\nreport:  {run_dir / 'audit' / 'report.html'}")
+    from .verdict import problems
+
+    found = problems(run_dir, stats, settings.max_error_rate)
+    if found:
+        _fail("; ".join(found))
 
 
 @app.command()

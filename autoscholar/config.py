@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     dev_fraction: float = 0.1
     test_fraction: float = 0.1
     hub_token: SecretStr | None = None
+    # build exits non-zero when a stage failed (FAILURE_REASONS) on more than this share of
+    # its inputs; inputs that merely do not qualify never count.
+    max_error_rate: float = Field(0.5, ge=0, le=1)
 
     def resolved_run_dir(self) -> Path:
         if self.run_dir is not None:

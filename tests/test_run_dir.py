@@ -94,3 +94,61 @@ def test_manifest_keeps_history_and_totals_on_disk(demo, tmp_path):
         lines_of(run_dir / "dataset" / f"{s}.jsonl") for s in ("train", "dev", "test"))
     assert match["stages"] == ["match"] and match["command"][1:3] == ["match", str(run_dir)]
     assert "sk-NEVER-LOGGED" not in json.dumps(manifest)
+
+
+def bogus_pdfs(folder: Path, n: int) -> None:
+    for i in range(n):
+        (folder / f"broken-{i}.pdf").write_text("not a pdf at all")
+
+
+def test_a_stage_failing_on_most_inputs_exits_non_zero_even_when_resumed(demo, tmp_path):
+    from test_cli import ROOT, copies_of_demo
+
+    pdfs = copies_of_demo(demo, tmp_path / "pdfs", 1)  # 4 good papers
+    bogus_pdfs(pdfs, 5)  # 5 of 9 cannot be parsed: 56 % > 50 %
+    args = ("build", "--venue", "local", "--pdf-dir", pdfs, "--out", tmp_path / "run",
+            "--arxiv-index", ROOT / "data" / "demo_arxiv.jsonl")
+    for attempt in ("first", "resumed"):
+        proc = run(*args, check=False)
+        assert proc.returncode == 1, (attempt, proc.stderr)
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: parse failed on 5 of 9 inputs (5 not-a-pdf;"), last
+        assert "Traceback" not in proc.stderr
+    assert lines_of(tmp_path / "run" / "dataset" / "train.jsonl") > 0  # the good ones published
+    assert run(*args, "--max-error-rate", "0.6").returncode == 0
+    proc = run(*args, "--max-error-rate", "1.5", check=False)
+    assert proc.returncode == 2 and "max_error_rate" in proc.stderr
+
+
+def test_a_build_that_publishes_nothing_exits_non_zero(tmp_path):
+    from test_cli import ROOT
+
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    bogus_pdfs(pdfs, 2)
+    proc = run("build", "--venue", "local", "--pdf-dir", pdfs, "--out", tmp_path / "run",
+               "--arxiv-index", ROOT / "data" / "demo_arxiv.jsonl", "--max-error-rate", "1",
+               check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == \
+        "error: the build published nothing (0 dataset rows)"
+
+
+def test_inputs_that_do_not_qualify_are_not_failures(tmp_path):
+    from autoscholar.records import Reject
+    from autoscholar.verdict import problems
+
+    def rejects(stage, reasons):
+        (tmp_path / f"{stage}.rejects.jsonl").write_text("".join(
+            Reject(stage=stage, key=str(i), reason=r).model_dump_json() + "\n"
+            for i, r in enumerate(reasons)))
+
+    rejects("contexts", ["no-related-work-section"] * 3 + ["no-citation-contexts"])
+    rejects("parse", ["timeout", "worker-crashed", "no-text"])
+    stats = {"parse": {"inputs": 4}, "contexts": {"inputs": 4},
+             "publish": {"examples": {"train": 1, "dev": 0, "test": 0}}}
+    found = problems(tmp_path, stats, 0.5)
+    assert len(found) == 1 and found[0].startswith("parse failed on 3 of 4 inputs")
+    assert problems(tmp_path, stats, 0.75) == []
+    stats["publish"]["examples"]["train"] = 0
+    assert problems(tmp_path, stats, 0.75) == ["the build published nothing (0 dataset rows)"]
