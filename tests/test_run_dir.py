@@ -152,3 +152,23 @@ def test_inputs_that_do_not_qualify_are_not_failures(tmp_path):
     assert problems(tmp_path, stats, 0.75) == []
     stats["publish"]["examples"]["train"] = 0
     assert problems(tmp_path, stats, 0.75) == ["the build published nothing (0 dataset rows)"]
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027])
+def test_every_file_of_a_run_gets_the_mode_the_umask_gives(tmp_path, mask):
+    import os
+    import stat
+    import subprocess
+
+    from test_cli import CLI
+
+    run_dir = tmp_path / "run"
+    subprocess.run([*CLI, "build", "--venue", "demo", "--out", str(run_dir)], check=True,
+                   capture_output=True, preexec_fn=lambda: os.umask(mask), timeout=600)
+    files = [p for p in run_dir.rglob("*") if p.is_file()]
+    for name in ("manifest.json", "parse.jsonl", "parse.settings.json", "dataset/train.jsonl",
+                 "dataset/hf/README.md", "dataset/hf/data/train-00000-of-00001.parquet",
+                 "audit/report.html", "listing.jsonl"):
+        assert run_dir / name in files
+    modes = {str(p.relative_to(run_dir)): stat.S_IMODE(p.stat().st_mode) for p in files}
+    assert {k: oct(v) for k, v in modes.items() if v != 0o666 & ~mask} == {}
