@@ -30,6 +30,32 @@ index_app = typer.Typer(help="The local arXiv metadata index.", no_args_is_help=
 app.add_typer(index_app, name="arxiv-index")
 
 
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("autoscholar")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return __version__
+
+
+def _show_version(given: bool) -> None:
+    if given:
+        typer.echo(f"autoscholar {_installed_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Build AutoScholarQuery-style datasets: scholarly search queries paired with the arXiv
+    papers that answer them, mined from the Related Work sections of a venue's papers.
+
+    Try it offline: autoscholar build --venue demo"""
+
+
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -448,7 +474,7 @@ def resolve(
 @app.command()
 def version() -> None:
     """Print the version."""
-    typer.echo(__version__)
+    typer.echo(f"autoscholar {_installed_version()}")
 
 
 if __name__ == "__main__":

@@ -338,3 +338,10 @@ def test_a_second_build_on_the_same_run_directory_is_refused(tmp_path):
     # the holder is gone: its lock does not block the next run
     run("build", "--venue", "demo", "--out", run_dir)
     assert (run_dir / "dataset" / "train.jsonl").exists()
+
+
+def test_version_flag_prints_the_installed_version():
+    from importlib.metadata import version
+
+    assert run("--version").stdout == f"autoscholar {version('autoscholar')}\n"
+    assert run("version").stdout == run("--version").stdout
