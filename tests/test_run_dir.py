@@ -172,3 +172,24 @@ def test_every_file_of_a_run_gets_the_mode_the_umask_gives(tmp_path, mask):
         assert run_dir / name in files
     modes = {str(p.relative_to(run_dir)): stat.S_IMODE(p.stat().st_mode) for p in files}
     assert {k: oct(v) for k, v in modes.items() if v != 0o666 & ~mask} == {}
+
+
+def test_progress_without_a_terminal_is_a_line_per_stage_every_few_seconds(tmp_path):
+    import re
+
+    proc = run("build", "--venue", "demo", "--out", tmp_path / "run",
+               env={"AUTOSCHOLAR_PROGRESS_INTERVAL": "0.05"})
+    lines = [ln for ln in proc.stderr.splitlines()
+             if re.fullmatch(r"[\w ()]+: \d+/\d+ done, \d+ rejected, \d+ s", ln)]
+    parse = [ln for ln in lines if ln.startswith("parse (pymupdf): ")]
+    assert len(parse) >= 2, proc.stderr  # periodic lines, then where the stage ended
+    assert parse[-1].startswith("parse (pymupdf): 4/4 done, 0 rejected")
+    counts = [int(ln.split(": ")[1].split("/")[0]) for ln in parse]
+    assert counts == sorted(counts)
+    quiet = run("build", "--venue", "demo", "--out", tmp_path / "quiet",
+                env={"AUTOSCHOLAR_PROGRESS_INTERVAL": "0"})
+    assert not [ln for ln in quiet.stderr.splitlines() if " done, " in ln]
+    bad = run("build", "--venue", "demo", "--out", tmp_path / "bad", check=False,
+              env={"AUTOSCHOLAR_PROGRESS_INTERVAL": "soon"})
+    assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
+        "error: AUTOSCHOLAR_PROGRESS_INTERVAL='soon' is not a number of seconds"]
