@@ -446,7 +446,8 @@ def resolve(
     index: Path = typer.Option(..., "--index", help="arXiv index (from `arxiv-index build`)."),
     threshold: float = typer.Option(90.0, help="Fuzzy title match threshold 0-100."),
 ) -> None:
-    """Resolve reference strings to arXiv ids: one JSON line per input line."""
+    """Resolve reference strings to arXiv ids: one JSON line per input line, blank lines
+    included (method "unresolved", reason "empty-line"), so output line N is input line N."""
     from .arxiv.index import load_index
     from .arxiv.resolve import resolve_raw
 
@@ -459,7 +460,10 @@ def resolve(
         with stream:
             for line in stream:
                 ref = line.strip()
-                if not ref:
+                if not ref:  # still one output line, so line N of the output is line N in
+                    typer.echo(json.dumps({"ref": "", "arxiv_id": None, "title": None,
+                                           "method": "unresolved", "score": 0.0,
+                                           "reason": "empty-line"}))
                     continue
                 r = resolve_raw(ref, loaded, threshold)
                 out = {"ref": ref, "arxiv_id": r.arxiv_id, "title": r.title, "method": r.method,

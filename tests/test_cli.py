@@ -208,9 +208,11 @@ def test_arxiv_index_build_and_resolve(tmp_path):
                     "Kingma and Ba. Adam. arXiv:1412.6980v9\n"
                     "I. Goodfellow, Y. Bengio, A. Courville. Deep Learning. MIT Press, 2016.\n")
     lines = [json.loads(x) for x in run("resolve", "--index", out, refs).stdout.splitlines()]
-    assert [(x["arxiv_id"], x["method"]) for x in lines] == [
-        ("1706.03762", "exact-title"), ("1412.6980", "arxiv-id"), (None, "unresolved")]
-    assert lines[2]["reason"]
+    # One output line per input line, the blank one included, so the two stay aligned.
+    assert [(x["ref"][:8], x["arxiv_id"], x["method"]) for x in lines] == [
+        ("A. Vaswa", "1706.03762", "exact-title"), ("", None, "unresolved"),
+        ("Kingma a", "1412.6980", "arxiv-id"), ("I. Goodf", None, "unresolved")]
+    assert lines[1]["reason"] == "empty-line" and lines[3]["reason"] not in (None, "empty-line")
     piped = subprocess.run([*CLI, "resolve", "--index", str(out)], input=refs.read_text(),
                            capture_output=True, text=True, check=True)
     assert piped.stdout == run("resolve", "--index", out, refs).stdout
