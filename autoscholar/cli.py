@@ -72,7 +72,9 @@ def friendly(fn: Callable) -> Callable:
             _fail(str(exc))
         except ValidationError as exc:
             err = exc.errors()[0]
-            _fail(f"invalid setting {'.'.join(map(str, err['loc']))}: {err['msg']}", 2)
+            msg = err["msg"].removeprefix("Value error, ")
+            where = ".".join(map(str, err["loc"]))
+            _fail(f"invalid setting {where}: {msg}" if where else msg, 2)
         except KeyboardInterrupt:
             _fail("interrupted: finished work is saved; rerun the same command to continue", 130)
 
@@ -92,6 +94,28 @@ def _settings(**flags) -> Settings:
     if "sections" in given:
         given["sections"] = _split_sections(given["sections"])
     return Settings(**given)
+
+
+# Flags that the other settings make pointless: given anyway, they are refused rather than
+# silently ignored (a user who passes --grobid-url believes Grobid parses). Each row: the
+# Settings field, its flag, and when the build would not use it.
+UNUSED_WHEN: tuple[tuple[str, str, Callable[[Settings], bool], str], ...] = (
+    ("pdf_dir", "--pdf-dir", lambda s: s.venue != "local", "only --venue local reads a folder"),
+    ("year", "--year", lambda s: s.venue == "demo", "the demo corpus has no years"),
+    ("grobid_url", "--grobid-url", lambda s: s.parser != "grobid", "only --parser grobid uses it"),
+    *((field, flag, lambda s: s.llm == "none", "the offline generator (--llm none) sends no "
+       "request") for field, flag in (
+        ("llm_base_url", "--llm-base-url"), ("llm_json_mode", "--llm-json-mode"),
+        ("llm_max_tokens", "--llm-max-tokens"), ("llm_max_cost", "--max-cost"),
+        ("llm_price_in", "--price-in"), ("llm_price_out", "--price-out"),
+        ("llm_price_file", "--price-file"))),
+)
+
+
+def refuse_unused(settings: Settings, given: dict) -> None:
+    for field, flag, unused, why in UNUSED_WHEN:
+        if given.get(field) is not None and unused(settings):
+            raise InputError(f"{flag} is not used here: {why}")
 
 
 def _llm_flags(json_mode, max_tokens, max_cost, price_in, price_out, price_file) -> dict:
@@ -190,7 +214,8 @@ OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (ra
 @app.command()
 @friendly
 def build(
-    venue: str = typer.Option("demo", help=VenueOpt.help),
+    venue: Optional[str] = typer.Option(None, help=VenueOpt.help + " (default: demo, or "
+                                        "AUTOSCHOLAR_VENUE)"),
     year: Optional[int] = YearOpt,
     pdf_dir: Optional[Path] = PdfDirOpt,
     out: Optional[Path] = OutOpt,
@@ -226,6 +251,10 @@ def build(
                                       price_out, price_file))
     if settings.venue == "local" and settings.pdf_dir is None:
         raise typer.BadParameter("--venue local needs --pdf-dir")
+    refuse_unused(settings, {"pdf_dir": pdf_dir, "year": year, "grobid_url": grobid_url,
+                             **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
+                                          price_out, price_file),
+                             "llm_base_url": llm_base_url})
     if dry_run:
         from .stages import NAMES
 

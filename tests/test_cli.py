@@ -347,3 +347,32 @@ def test_version_flag_prints_the_installed_version():
 
     assert run("--version").stdout == f"autoscholar {version('autoscholar')}\n"
     assert run("version").stdout == run("--version").stdout
+
+
+def test_bad_values_and_unused_flags_are_refused_with_one_line(tmp_path):
+    out = tmp_path / "run"
+    cases = [
+        ((["--match-threshold", "101"], {}), 2, "invalid setting match_threshold: Input should "
+                                               "be less than or equal to 100"),
+        (([], {"AUTOSCHOLAR_MATCH_THRESHOLD": "-1"}), 2, "invalid setting match_threshold"),
+        (([], {"AUTOSCHOLAR_PARSER": "tesseract"}), 2,
+         "invalid setting parser: unknown parser 'tesseract': one of pymupdf, grobid"),
+        (([], {"AUTOSCHOLAR_VENUE": "nowhere"}), 2, "invalid setting venue: unknown venue "
+                                                    "'nowhere'"),
+        ((["--venue", "icml", "--year", "1999"], {}), 2,
+         "--year 1999 is outside what --venue icml covers 2013-"),
+        ((["--year", "2023"], {}), 1, "--year is not used here: the demo corpus has no years"),
+        ((["--pdf-dir", tmp_path], {}), 1, "--pdf-dir is not used here"),
+        ((["--grobid-url", "http://127.0.0.1:9"], {}), 1,
+         "--grobid-url is not used here: only --parser grobid uses it"),
+        ((["--max-cost", "1"], {}), 1, "--max-cost is not used here: the offline generator"),
+    ]
+    for (args, env), code, message in cases:
+        default = "--venue" not in args and "AUTOSCHOLAR_VENUE" not in env
+        argv = ["build", *(["--venue", "demo"] if default else []), *args]
+        env = {**env, "AUTOSCHOLAR_RUN_DIR": str(out)} if "--out" not in args else env
+        proc = run(*argv, env=env, check=False)
+        assert proc.returncode == code, (args, env, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: " + message), (args, lines)
+        assert not out.exists(), args  # refused before a run folder was made
