@@ -376,3 +376,49 @@ def test_bad_values_and_unused_flags_are_refused_with_one_line(tmp_path):
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: " + message), (args, lines)
         assert not out.exists(), args  # refused before a run folder was made
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_ctrl_c_during_an_index_rebuild_keeps_the_old_index(tmp_path):
+    out = tmp_path / "idx"
+    run("arxiv-index", "build", ROOT / "data" / "demo_arxiv.jsonl", "--out", out)
+    before = _folder_bytes(out)
+    big = tmp_path / "big.jsonl"
+    with big.open("w") as fh:  # large enough that the rebuild is still running when hit
+        for i in range(400_000):
+            fh.write(json.dumps({"id": f"2101.{i:05d}" if i < 100_000 else f"math/{i:07d}",
+                                 "title": f"A study of topic {i} and {i * 7 % 1000} more",
+                                 "authors": "A. Author and B. Writer",
+                                 "update_date": "2021-01-02"}) + "\n")
+    proc = subprocess.Popen([*CLI, "arxiv-index", "build", str(big), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    building = tmp_path / ".idx.building"
+    deadline = time.monotonic() + 120
+    while not building.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    assert proc.poll() is None, "the rebuild ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert _folder_bytes(out) == before
+    assert not building.exists()
+    from autoscholar.arxiv.index import load_index
+
+    assert len(load_index(out)) == 65
+
+
+def test_an_index_from_a_file_with_no_valid_record_is_an_error(tmp_path):
+    out = tmp_path / "idx"
+    run("arxiv-index", "build", ROOT / "data" / "demo_arxiv.jsonl", "--out", out)
+    before = _folder_bytes(out)
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text('not json\n{"id": "2101.00001"}\n[1, 2]\n')
+    proc = run("arxiv-index", "build", junk, "--out", out, check=False)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == f"error: {junk} holds no valid arXiv record (each line a JSON object " \
+                          "with an id and a title)\n"
+    assert _folder_bytes(out) == before
