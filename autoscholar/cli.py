@@ -261,6 +261,13 @@ def build(
         _report(run_build(settings, stages=NAMES[:NAMES.index("generate")], redo_from=redo))
         _dry_run(settings, settings.resolved_run_dir())
         return
+    from .preflight import preflight
+
+    failed = preflight(settings)
+    if failed:  # before any fetch, and before a run folder exists
+        for line in failed[:-1]:
+            typer.echo(f"error: {line}", err=True)
+        _fail(failed[-1])
     stats = run_build(settings, redo_from=redo)
     _report(stats)
     run_dir = settings.resolved_run_dir()

@@ -193,3 +193,44 @@ def test_progress_without_a_terminal_is_a_line_per_stage_every_few_seconds(tmp_p
               env={"AUTOSCHOLAR_PROGRESS_INTERVAL": "soon"})
     assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
         "error: AUTOSCHOLAR_PROGRESS_INTERVAL='soon' is not a number of seconds"]
+
+
+def test_preflight_refuses_missing_services_before_any_fetch(tmp_path):
+    import socket
+
+    from grobid_server import FakeGrobid
+    from test_cli import ROOT
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    empty_index = tmp_path / "empty-index"
+    from autoscholar.arxiv.index import build_index_from_records
+
+    build_index_from_records([None], empty_index)
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    out = tmp_path / "run"
+    env = {"AUTOSCHOLAR_LLM_API_KEY": "", "OPENAI_API_KEY": ""}
+    proc = run("build", "--venue", "local", "--pdf-dir", pdfs, "--out", out, "--parser", "grobid",
+               "--grobid-url", dead, "--arxiv-index", empty_index, "--llm", "gpt-4o-mini",
+               env=env, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert [ln.split(":")[0] for ln in lines] == ["error"] * 3
+    assert lines[0].startswith("error: preflight llm: --llm gpt-4o-mini needs an API key")
+    assert lines[1].startswith(f"error: preflight grobid: Grobid is not reachable at {dead}")
+    assert lines[2] == (f"error: preflight arxiv-index: arXiv index {empty_index} has no "
+                        "records: rebuild it from a snapshot")
+    assert not out.exists()  # nothing fetched, no run folder left behind
+    (empty_index / "meta.json").write_text('{"format": "autoscholar-arxiv-index/0"}')
+    proc = run("build", "--venue", "demo", "--out", out, "--arxiv-index", empty_index,
+               check=False)
+    assert proc.returncode == 1 and "preflight arxiv-index" in proc.stderr
+    assert "expected 'autoscholar-arxiv-index/1'" in proc.stderr and not out.exists()
+    # A live Grobid passes (its /api/isalive answers "true"); the build then goes on.
+    with FakeGrobid({}) as grobid:
+        proc = run("build", "--venue", "local", "--pdf-dir", pdfs, "--out", out, "--parser",
+                   "grobid", "--grobid-url", grobid.url, "--arxiv-index",
+                   ROOT / "data" / "demo_arxiv.jsonl", "--max-error-rate", "1", check=False)
+    assert "error: preflight" not in proc.stderr, proc.stderr
