@@ -30,6 +30,32 @@ index_app = typer.Typer(help="The local arXiv metadata index.", no_args_is_help=
 app.add_typer(index_app, name="arxiv-index")
 
 
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("autoscholar")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return __version__
+
+
+def _show_version(given: bool) -> None:
+    if given:
+        typer.echo(f"autoscholar {_installed_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Build AutoScholarQuery-style datasets: scholarly search queries paired with the arXiv
+    papers that answer them, mined from the Related Work sections of a venue's papers.
+
+    Try it offline: autoscholar build --venue demo"""
+
+
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -46,7 +72,9 @@ def friendly(fn: Callable) -> Callable:
             _fail(str(exc))
         except ValidationError as exc:
             err = exc.errors()[0]
-            _fail(f"invalid setting {'.'.join(map(str, err['loc']))}: {err['msg']}", 2)
+            msg = err["msg"].removeprefix("Value error, ")
+            where = ".".join(map(str, err["loc"]))
+            _fail(f"invalid setting {where}: {msg}" if where else msg, 2)
         except KeyboardInterrupt:
             _fail("interrupted: finished work is saved; rerun the same command to continue", 130)
 
@@ -79,6 +107,28 @@ def _settings(**flags) -> Settings:
     if "sections" in given:
         given["sections"] = _split_sections(given["sections"])
     return Settings(**given)
+
+
+# Flags that the other settings make pointless: given anyway, they are refused rather than
+# silently ignored (a user who passes --grobid-url believes Grobid parses). Each row: the
+# Settings field, its flag, and when the build would not use it.
+UNUSED_WHEN: tuple[tuple[str, str, Callable[[Settings], bool], str], ...] = (
+    ("pdf_dir", "--pdf-dir", lambda s: s.venue != "local", "only --venue local reads a folder"),
+    ("year", "--year", lambda s: s.venue == "demo", "the demo corpus has no years"),
+    ("grobid_url", "--grobid-url", lambda s: s.parser != "grobid", "only --parser grobid uses it"),
+    *((field, flag, lambda s: s.llm == "none", "the offline generator (--llm none) sends no "
+       "request") for field, flag in (
+        ("llm_base_url", "--llm-base-url"), ("llm_json_mode", "--llm-json-mode"),
+        ("llm_max_tokens", "--llm-max-tokens"), ("llm_max_cost", "--max-cost"),
+        ("llm_price_in", "--price-in"), ("llm_price_out", "--price-out"),
+        ("llm_price_file", "--price-file"))),
+)
+
+
+def refuse_unused(settings: Settings, given: dict) -> None:
+    for field, flag, unused, why in UNUSED_WHEN:
+        if given.get(field) is not None and unused(settings):
+            raise InputError(f"{flag} is not used here: {why}")
 
 
 def _llm_flags(json_mode, max_tokens, max_cost, price_in, price_out, price_file, batch=None,
@@ -192,6 +242,10 @@ BatchOpt = typer.Option(None, "--batch/--no-batch", help="Send generate's reques
                         "the same batch and never pays twice.")
 BatchPollOpt = typer.Option(None, "--batch-poll", metavar="SECONDS", min=0.01, help="Seconds "
                             "between polls of an open batch (default 30).")
+MaxErrorRateOpt = typer.Option(None, "--max-error-rate", help="Exit non-zero when a stage "
+                               "failed (download, parse, malformed LLM output; not inputs that "
+                               "do not qualify) on more than this share of its inputs, counted "
+                               "on disk (default 0.5).")
 OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
                          "cached) for references the local index does not hold (default: off).")
 
@@ -199,7 +253,8 @@ OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (ra
 @app.command()
 @friendly
 def build(
-    venue: str = typer.Option("demo", help=VenueOpt.help),
+    venue: Optional[str] = typer.Option(None, help=VenueOpt.help + " (default: demo, or "
+                                        "AUTOSCHOLAR_VENUE)"),
     year: Optional[int] = YearOpt,
     pdf_dir: Optional[Path] = PdfDirOpt,
     out: Optional[Path] = OutOpt,
@@ -224,6 +279,7 @@ def build(
     dry_run: bool = DryRunOpt,
     context_unit: Optional[str] = ContextUnitOpt,
     query_checks: Optional[str] = QueryChecksOpt,
+    max_error_rate: Optional[float] = MaxErrorRateOpt,
 ) -> None:
     """Run every stage (fetch, parse, contexts, generate, match, publish, audit). Resumable:
     rerun the same command after an interruption and it finishes without redoing work."""
@@ -234,10 +290,15 @@ def build(
                          arxiv_index=arxiv_index, limit=limit, sections=sections,
                          match_threshold=match_threshold, arxiv_online=online,
                          context_unit=context_unit, query_checks=_query_checks(query_checks),
+                         max_error_rate=max_error_rate,
                          **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
                                       price_out, price_file, batch, batch_poll))
     if settings.venue == "local" and settings.pdf_dir is None:
         raise typer.BadParameter("--venue local needs --pdf-dir")
+    refuse_unused(settings, {"pdf_dir": pdf_dir, "year": year, "grobid_url": grobid_url,
+                             **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
+                                          price_out, price_file),
+                             "llm_base_url": llm_base_url})
     _check_batch(settings)
     if dry_run:
         from .stages import NAMES
@@ -245,10 +306,22 @@ def build(
         _report(run_build(settings, stages=NAMES[:NAMES.index("generate")], redo_from=redo))
         _dry_run(settings, settings.resolved_run_dir())
         return
+    from .preflight import preflight
+
+    failed = preflight(settings)
+    if failed:  # before any fetch, and before a run folder exists
+        for line in failed[:-1]:
+            typer.echo(f"error: {line}", err=True)
+        _fail(failed[-1])
     stats = run_build(settings, redo_from=redo)
     _report(stats)
     run_dir = settings.resolved_run_dir()
     typer.echo(f"dataset: {run_dir / 'dataset'}\nreport:  {run_dir / 'audit' / 'report.html'}")
+    from .verdict import problems
+
+    found = problems(run_dir, stats, settings.max_error_rate)
+    if found:
+        _fail("; ".join(found))
 
 
 @app.command()
@@ -508,7 +581,8 @@ def resolve(
     index: Path = typer.Option(..., "--index", help="arXiv index (from `arxiv-index build`)."),
     threshold: float = typer.Option(90.0, help="Fuzzy title match threshold 0-100."),
 ) -> None:
-    """Resolve reference strings to arXiv ids: one JSON line per input line."""
+    """Resolve reference strings to arXiv ids: one JSON line per input line, blank lines
+    included (method "unresolved", reason "empty-line"), so output line N is input line N."""
     from .arxiv.index import load_index
     from .arxiv.resolve import resolve_raw
 
@@ -521,7 +595,10 @@ def resolve(
         with stream:
             for line in stream:
                 ref = line.strip()
-                if not ref:
+                if not ref:  # still one output line, so line N of the output is line N in
+                    typer.echo(json.dumps({"ref": "", "arxiv_id": None, "title": None,
+                                           "method": "unresolved", "score": 0.0,
+                                           "reason": "empty-line"}))
                     continue
                 r = resolve_raw(ref, loaded, threshold)
                 out = {"ref": ref, "arxiv_id": r.arxiv_id, "title": r.title, "method": r.method,
@@ -536,7 +613,7 @@ def resolve(
 @app.command()
 def version() -> None:
     """Print the version."""
-    typer.echo(__version__)
+    typer.echo(f"autoscholar {_installed_version()}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .parse import BACKENDS
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     llm_batch_poll: float = Field(30.0, gt=0)  # seconds between polls of an open batch
 
     arxiv_index: Path | None = None  # default for the demo: the bundled mini index
-    match_threshold: float = 90.0
+    match_threshold: float = Field(90.0, ge=0, le=100)  # a 0-100 similarity score
     # Ask the arXiv API (one request per 3 s, cached) for references the local index lacks.
     arxiv_online: bool = False
     arxiv_api_url: str | None = None
@@ -95,6 +95,31 @@ class Settings(BaseSettings):
     dev_fraction: float = 0.1
     test_fraction: float = 0.1
     hub_token: SecretStr | None = None
+    # build exits non-zero when a stage failed (FAILURE_REASONS) on more than this share of
+    # its inputs; inputs that merely do not qualify never count.
+    max_error_rate: float = Field(0.5, ge=0, le=1)
+
+    # The registries are the only lists of venues and parsers, so a value from the
+    # environment (AUTOSCHOLAR_VENUE, AUTOSCHOLAR_PARSER) is refused like a flag would be.
+    @field_validator("venue")
+    @classmethod
+    def _known_venue(cls, venue: str) -> str:
+        if venue not in SOURCES:
+            raise ValueError(f"unknown venue {venue!r}: one of {', '.join(VENUES)}")
+        return venue
+
+    @field_validator("parser")
+    @classmethod
+    def _known_parser(cls, parser: str) -> str:
+        if parser not in BACKENDS:
+            raise ValueError(f"unknown parser {parser!r}: one of {', '.join(PARSERS)}")
+        return parser
+
+    @model_validator(mode="after")
+    def _year_the_venue_covers(self) -> "Settings":
+        if self.year is not None and (why := SOURCES[self.venue].check_year(self.year)):
+            raise ValueError(f"--year {self.year} is outside what --venue {self.venue} {why}")
+        return self
 
     @field_validator("query_checks")
     @classmethod

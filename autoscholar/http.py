@@ -23,6 +23,7 @@ from typing import Any
 
 from autoscholar.config import redact_url
 from autoscholar.errors import ServiceError
+from autoscholar.io import normal_mode
 
 USER_AGENT = "autoscholar/0.1 (dataset builder; +https://github.com/autoscholar/autoscholar)"
 TIMEOUT = 60.0  # seconds per socket operation
@@ -120,6 +121,7 @@ def download(url: str, dest: Path, *, check: Callable[[bytes], str | None] | Non
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
         tmp = Path(tmp_name)
         try:
+            normal_mode(fd)
             size, head = 0, b""
             with os.fdopen(fd, "wb") as out:
                 while chunk := response.read(_CHUNK):

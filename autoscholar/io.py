@@ -17,12 +17,34 @@ from .errors import InputError
 M = TypeVar("M", bound=BaseModel)
 
 
+def umask() -> int:
+    """The process umask, read without changing it where Linux shows it (os.umask can only
+    set it, and setting it even briefly would race with files other threads create)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def normal_mode(fd: int) -> None:
+    """Give a mkstemp file (always 0600) the mode open() would have: 0666 less the umask, so
+    published files are readable by others as usual (0644 under umask 022)."""
+    os.fchmod(fd, 0o666 & ~umask())
+
+
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write a whole file so that readers see the old or the new content, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        normal_mode(fd)
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()

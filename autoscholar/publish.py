@@ -12,8 +12,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import UnionType
+from typing import Literal, Union, get_args, get_origin, get_type_hints
 
 import jsonlines
+from pydantic import BaseModel
 
 from . import __version__
 from .config import Settings
@@ -143,27 +146,59 @@ def publish(settings: Settings, run_dir: Path) -> PublishStats:
 def write_hf(hf_dir: Path, examples: dict[str, list[Example]], settings: Settings,
              stats: PublishStats) -> None:
     """Parquet files in the Hub's layout plus a dataset card: `push` uploads this folder as is,
-    and `datasets.load_dataset(str(hf_dir))` reads it locally."""
+    and `datasets.load_dataset(str(hf_dir))` reads it locally. Every split gets its file, with
+    the full schema even at 0 rows, so an empty or partly empty dataset still loads."""
     import datasets  # slow import: only when publishing
 
     datasets.disable_progress_bars()  # our own progress goes to the terminal, not per file
 
+    features = datasets.Features(features_of(Example))
     for split, rows in examples.items():
-        path = hf_dir / "data" / f"{split}-00000-of-00001.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
         records = [r.model_dump(mode="json") for r in rows]
-        if records:
-            datasets.Dataset.from_list(records).to_parquet(str(path))
-        else:
-            path.unlink(missing_ok=True)
+        buf = io.BytesIO()
+        # from_dict: from_list([]) loses the schema and fails on its own features.
+        columns = {name: [r[name] for r in records] for name in features}
+        datasets.Dataset.from_dict(columns, features=features).to_parquet(buf)
+        write_atomic(hf_dir / "data" / f"{split}-00000-of-00001.parquet", buf.getvalue())
     write_atomic(hf_dir / "README.md", dataset_card(examples, settings, stats))
+
+
+def features_of(model: type[BaseModel]) -> dict:
+    """The Hugging Face features of a record, from its annotations: the schema is stated, not
+    inferred from rows, so it is the same for every split and exists when there are none."""
+    from datasets import Value
+
+    def feature(tp):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if get_origin(tp) in (Union, UnionType):
+            return feature(args[0])
+        if get_origin(tp) is list:
+            return [feature(args[0])]
+        if get_origin(tp) is Literal or tp is str:
+            return Value("string")
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return features_of(tp)
+        return Value({bool: "bool", int: "int64", float: "float64"}[tp])
+
+    hints = get_type_hints(model)
+    return {name: feature(hints[name]) for name in model.model_fields}
+
+
+EMPTY_NOTE = """
+This dataset has no rows. Its files have the full schema: read them with
+`datasets.load_dataset(path, streaming=True)` or pyarrow (`load_dataset` without streaming
+refuses a split of 0 rows).
+"""
 
 
 def dataset_card(examples: dict[str, list[Example]], settings: Settings,
                  stats: PublishStats) -> str:
+    # datasets (5.x) cannot load a 0-row split without streaming=True (huggingface/datasets
+    # PR 8401), so the card lists the splits with rows; with none at all it lists every split,
+    # whose files have the full schema, so load_dataset(path, streaming=True) and pyarrow work.
+    listed = [s for s, rows in examples.items() if rows] or list(examples)
     configs = "\n".join(
-        f"  - split: {split}\n    path: data/{split}-00000-of-00001.parquet"
-        for split, rows in examples.items() if rows
+        f"  - split: {split}\n    path: data/{split}-00000-of-00001.parquet" for split in listed
     )
     generators = sorted({r.generator for rows in examples.values() for r in rows})
     prompts = sorted({r.prompt_version for rows in examples.values() for r in rows})
@@ -197,7 +232,7 @@ of PaSa's AutoScholarQuery). Splits are by source paper.
 
 Query generator: {", ".join(generators) or "-"}; prompt version: {", ".join(prompts) or "-"}.
 Dropped while publishing: {dict(sorted(stats.rejects.items())) or "nothing"}.
-
+{EMPTY_NOTE if not any(examples.values()) else ""}
 ## Fields
 - `qid`, `question`: the query.
 - `answer`, `answer_arxiv_id`: arXiv titles and ids (no version), index-aligned. Only papers whose

@@ -43,6 +43,24 @@ RejectReason = Literal[
     "multi-condition",
     "no-answer-on-arxiv", "near-duplicate",
 ]
+# Every reason is one of two kinds, and the exit code of `build` depends on which: a failure
+# (a download, a file, a parser, a service or the model broke on this input; too many of them
+# and the build exits non-zero, see --max-error-rate), or an input that was handled correctly
+# and simply does not qualify (no Related Work, no answer on arXiv, a deliberate size cap).
+# Both are listed in full, so a new reason must be classified: tests/test_records.py checks
+# that the two sets split RejectReason exactly.
+NOT_QUALIFYING_REASONS: frozenset[str] = frozenset({
+    "too-many-pages", "too-many-blocks",  # size caps we set, not a broken file
+    "no-related-work-section", "no-citation-contexts", "no-query",
+    "no-answer-on-arxiv", "near-duplicate",
+})
+FAILURE_REASONS: frozenset[str] = frozenset({
+    "download-failed",
+    "empty-file", "not-a-pdf", "encrypted", "corrupt", "truncated", "unreadable", "no-text",
+    "out-of-memory", "timeout", "worker-crashed", "parser-error", "bad-input", "bad-tei",
+    "entity-expansion", "connection", "server-busy", "server-error", "grobid-failed",
+    "malformed-llm-output", "truncated-llm-output", "llm-refusal", "llm-request-rejected",
+})
 
 
 class Record(BaseModel):

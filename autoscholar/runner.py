@@ -106,7 +106,7 @@ def run_stage(
                     rej.flush()
                     if outcome.transient:
                         # Not done: a rerun retries it, and recover() drops this row then.
-                        advance()
+                        advance(rejected=True)
                         continue
                 else:
                     # A list may carry Rejects of the parts of one input that were dropped
@@ -127,7 +127,7 @@ def run_stage(
                 dn.write(json.dumps(key).encode() + b"\n")
                 dn.flush()
                 stats.processed += 1
-                advance()
+                advance(rejected=isinstance(outcome, Reject))
     return stats
 
 

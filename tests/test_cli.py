@@ -208,9 +208,11 @@ def test_arxiv_index_build_and_resolve(tmp_path):
                     "Kingma and Ba. Adam. arXiv:1412.6980v9\n"
                     "I. Goodfellow, Y. Bengio, A. Courville. Deep Learning. MIT Press, 2016.\n")
     lines = [json.loads(x) for x in run("resolve", "--index", out, refs).stdout.splitlines()]
-    assert [(x["arxiv_id"], x["method"]) for x in lines] == [
-        ("1706.03762", "exact-title"), ("1412.6980", "arxiv-id"), (None, "unresolved")]
-    assert lines[2]["reason"]
+    # One output line per input line, the blank one included, so the two stay aligned.
+    assert [(x["ref"][:8], x["arxiv_id"], x["method"]) for x in lines] == [
+        ("A. Vaswa", "1706.03762", "exact-title"), ("", None, "unresolved"),
+        ("Kingma a", "1412.6980", "arxiv-id"), ("I. Goodf", None, "unresolved")]
+    assert lines[1]["reason"] == "empty-line" and lines[3]["reason"] not in (None, "empty-line")
     piped = subprocess.run([*CLI, "resolve", "--index", str(out)], input=refs.read_text(),
                            capture_output=True, text=True, check=True)
     assert piped.stdout == run("resolve", "--index", out, refs).stdout
@@ -338,3 +340,85 @@ def test_a_second_build_on_the_same_run_directory_is_refused(tmp_path):
     # the holder is gone: its lock does not block the next run
     run("build", "--venue", "demo", "--out", run_dir)
     assert (run_dir / "dataset" / "train.jsonl").exists()
+
+
+def test_version_flag_prints_the_installed_version():
+    from importlib.metadata import version
+
+    assert run("--version").stdout == f"autoscholar {version('autoscholar')}\n"
+    assert run("version").stdout == run("--version").stdout
+
+
+def test_bad_values_and_unused_flags_are_refused_with_one_line(tmp_path):
+    out = tmp_path / "run"
+    cases = [
+        ((["--match-threshold", "101"], {}), 2, "invalid setting match_threshold: Input should "
+                                               "be less than or equal to 100"),
+        (([], {"AUTOSCHOLAR_MATCH_THRESHOLD": "-1"}), 2, "invalid setting match_threshold"),
+        (([], {"AUTOSCHOLAR_PARSER": "tesseract"}), 2,
+         "invalid setting parser: unknown parser 'tesseract': one of pymupdf, grobid"),
+        (([], {"AUTOSCHOLAR_VENUE": "nowhere"}), 2, "invalid setting venue: unknown venue "
+                                                    "'nowhere'"),
+        ((["--venue", "icml", "--year", "1999"], {}), 2,
+         "--year 1999 is outside what --venue icml covers 2013-"),
+        ((["--year", "2023"], {}), 1, "--year is not used here: the demo corpus has no years"),
+        ((["--pdf-dir", tmp_path], {}), 1, "--pdf-dir is not used here"),
+        ((["--grobid-url", "http://127.0.0.1:9"], {}), 1,
+         "--grobid-url is not used here: only --parser grobid uses it"),
+        ((["--max-cost", "1"], {}), 1, "--max-cost is not used here: the offline generator"),
+    ]
+    for (args, env), code, message in cases:
+        default = "--venue" not in args and "AUTOSCHOLAR_VENUE" not in env
+        argv = ["build", *(["--venue", "demo"] if default else []), *args]
+        env = {**env, "AUTOSCHOLAR_RUN_DIR": str(out)} if "--out" not in args else env
+        proc = run(*argv, env=env, check=False)
+        assert proc.returncode == code, (args, env, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: " + message), (args, lines)
+        assert not out.exists(), args  # refused before a run folder was made
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_ctrl_c_during_an_index_rebuild_keeps_the_old_index(tmp_path):
+    out = tmp_path / "idx"
+    run("arxiv-index", "build", ROOT / "data" / "demo_arxiv.jsonl", "--out", out)
+    before = _folder_bytes(out)
+    big = tmp_path / "big.jsonl"
+    with big.open("w") as fh:  # large enough that the rebuild is still running when hit
+        for i in range(400_000):
+            fh.write(json.dumps({"id": f"2101.{i:05d}" if i < 100_000 else f"math/{i:07d}",
+                                 "title": f"A study of topic {i} and {i * 7 % 1000} more",
+                                 "authors": "A. Author and B. Writer",
+                                 "update_date": "2021-01-02"}) + "\n")
+    proc = subprocess.Popen([*CLI, "arxiv-index", "build", str(big), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    building = tmp_path / ".idx.building"
+    deadline = time.monotonic() + 120
+    while not building.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    assert proc.poll() is None, "the rebuild ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert _folder_bytes(out) == before
+    assert not building.exists()
+    from autoscholar.arxiv.index import load_index
+
+    assert len(load_index(out)) == 65
+
+
+def test_an_index_from_a_file_with_no_valid_record_is_an_error(tmp_path):
+    out = tmp_path / "idx"
+    run("arxiv-index", "build", ROOT / "data" / "demo_arxiv.jsonl", "--out", out)
+    before = _folder_bytes(out)
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text('not json\n{"id": "2101.00001"}\n[1, 2]\n')
+    proc = run("arxiv-index", "build", junk, "--out", out, check=False)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == f"error: {junk} holds no valid arXiv record (each line a JSON object " \
+                          "with an id and a title)\n"
+    assert _folder_bytes(out) == before

@@ -145,3 +145,40 @@ def test_audit_counts_unverified_printed_ids_and_flags_apart(tmp_path):
     assert "1 answer(s) flagged id-author-mismatch" in report
     write_match(tmp_path, corpus())
     assert collect(tmp_path)["printed_id_unverified"] == 0 and collect(tmp_path)["match_flags"] == {}
+
+
+def test_an_empty_dataset_is_still_a_readable_hugging_face_folder(tmp_path):
+    import pyarrow.parquet as pq
+
+    write_match(tmp_path, [matched("paper0", 0, "Which papers study nothing on arXiv?", [])])
+    stats = publish(Settings(), tmp_path)
+    assert stats.examples == {"train": 0, "dev": 0, "test": 0}
+    assert all((tmp_path / "dataset" / f"{s}.jsonl").read_bytes() == b""
+               for s in ("train", "dev", "test"))
+    hf_dir = tmp_path / "dataset" / "hf"
+    # Today's datasets cannot build a 0-row split (huggingface/datasets PR 8401) except
+    # streaming; what must never happen is the TypeError of a card without data files.
+    empty = datasets.load_dataset(str(hf_dir), streaming=True)
+    assert sorted(empty) == ["dev", "test", "train"]
+    assert all(list(empty[s]) == [] for s in empty)
+    full = tmp_path / "full"
+    write_match(full, corpus())
+    publish(Settings(), full)
+    loaded = datasets.load_dataset(str(full / "dataset" / "hf"))
+    assert loaded["train"].num_rows > 0
+    # The schema is stated, not inferred: the same for an empty split as for a full one.
+    assert empty["train"].features == loaded["train"].features
+    assert list(loaded["train"].features) == list(Example.model_fields)
+    assert loaded["train"].features["answer_provenance"].feature["score"].dtype == "float64"
+    table = pq.read_table(hf_dir / "data" / "dev-00000-of-00001.parquet")
+    assert table.num_rows == 0 and table.schema.names == list(Example.model_fields)
+
+
+def test_a_dataset_with_an_empty_split_loads_without_streaming(tmp_path):
+    # Two source papers: too few for a dev and a test paper, so both splits are empty.
+    write_match(tmp_path, [r for r in corpus() if r.query.context.source.paper_id in
+                           ("paper0", "paper1")])
+    stats = publish(Settings(), tmp_path)
+    assert stats.examples["train"] > 0 and stats.examples["dev"] == stats.examples["test"] == 0
+    loaded = datasets.load_dataset(str(tmp_path / "dataset" / "hf"))
+    assert list(loaded) == ["train"] and loaded["train"].num_rows == stats.examples["train"]

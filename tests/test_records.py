@@ -1,6 +1,8 @@
 import datetime as dt
 import json
 
+from typing import get_args
+
 import pytest
 from pydantic import ValidationError
 
@@ -59,3 +61,11 @@ def test_published_record_has_the_pasa_fields_first():
 
 def test_context_text_joins_sentences():
     assert CONTEXT.text == "X \\cite{b0}. Y."
+
+
+def test_every_reject_reason_is_either_a_failure_or_not_qualifying():
+    reasons = set(get_args(r.RejectReason))
+    assert r.FAILURE_REASONS | r.NOT_QUALIFYING_REASONS == reasons
+    assert not r.FAILURE_REASONS & r.NOT_QUALIFYING_REASONS
+    assert {"download-failed", "timeout", "malformed-llm-output"} <= r.FAILURE_REASONS
+    assert {"no-related-work-section", "no-answer-on-arxiv"} <= r.NOT_QUALIFYING_REASONS

@@ -94,3 +94,143 @@ def test_manifest_keeps_history_and_totals_on_disk(demo, tmp_path):
         lines_of(run_dir / "dataset" / f"{s}.jsonl") for s in ("train", "dev", "test"))
     assert match["stages"] == ["match"] and match["command"][1:3] == ["match", str(run_dir)]
     assert "sk-NEVER-LOGGED" not in json.dumps(manifest)
+
+
+def bogus_pdfs(folder: Path, n: int) -> None:
+    for i in range(n):
+        (folder / f"broken-{i}.pdf").write_text("not a pdf at all")
+
+
+def test_a_stage_failing_on_most_inputs_exits_non_zero_even_when_resumed(demo, tmp_path):
+    from test_cli import ROOT, copies_of_demo
+
+    pdfs = copies_of_demo(demo, tmp_path / "pdfs", 1)  # 4 good papers
+    bogus_pdfs(pdfs, 5)  # 5 of 9 cannot be parsed: 56 % > 50 %
+    args = ("build", "--venue", "local", "--pdf-dir", pdfs, "--out", tmp_path / "run",
+            "--arxiv-index", ROOT / "data" / "demo_arxiv.jsonl")
+    for attempt in ("first", "resumed"):
+        proc = run(*args, check=False)
+        assert proc.returncode == 1, (attempt, proc.stderr)
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: parse failed on 5 of 9 inputs (5 not-a-pdf;"), last
+        assert "Traceback" not in proc.stderr
+    assert lines_of(tmp_path / "run" / "dataset" / "train.jsonl") > 0  # the good ones published
+    assert run(*args, "--max-error-rate", "0.6").returncode == 0
+    proc = run(*args, "--max-error-rate", "1.5", check=False)
+    assert proc.returncode == 2 and "max_error_rate" in proc.stderr
+
+
+def test_a_build_that_publishes_nothing_exits_non_zero(tmp_path):
+    from test_cli import ROOT
+
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    bogus_pdfs(pdfs, 2)
+    proc = run("build", "--venue", "local", "--pdf-dir", pdfs, "--out", tmp_path / "run",
+               "--arxiv-index", ROOT / "data" / "demo_arxiv.jsonl", "--max-error-rate", "1",
+               check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == \
+        "error: the build published nothing (0 dataset rows)"
+
+
+def test_inputs_that_do_not_qualify_are_not_failures(tmp_path):
+    from autoscholar.records import Reject
+    from autoscholar.verdict import problems
+
+    def rejects(stage, reasons):
+        (tmp_path / f"{stage}.rejects.jsonl").write_text("".join(
+            Reject(stage=stage, key=str(i), reason=r).model_dump_json() + "\n"
+            for i, r in enumerate(reasons)))
+
+    rejects("contexts", ["no-related-work-section"] * 3 + ["no-citation-contexts"])
+    rejects("parse", ["timeout", "worker-crashed", "no-text"])
+    stats = {"parse": {"inputs": 4}, "contexts": {"inputs": 4},
+             "publish": {"examples": {"train": 1, "dev": 0, "test": 0}}}
+    found = problems(tmp_path, stats, 0.5)
+    assert len(found) == 1 and found[0].startswith("parse failed on 3 of 4 inputs")
+    assert problems(tmp_path, stats, 0.75) == []
+    stats["publish"]["examples"]["train"] = 0
+    assert problems(tmp_path, stats, 0.75) == ["the build published nothing (0 dataset rows)"]
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027])
+def test_every_file_of_a_run_gets_the_mode_the_umask_gives(tmp_path, mask):
+    import os
+    import stat
+    import subprocess
+
+    from test_cli import CLI
+
+    run_dir = tmp_path / "run"
+    subprocess.run([*CLI, "build", "--venue", "demo", "--out", str(run_dir)], check=True,
+                   capture_output=True, preexec_fn=lambda: os.umask(mask), timeout=600)
+    files = [p for p in run_dir.rglob("*") if p.is_file()]
+    for name in ("manifest.json", "parse.jsonl", "parse.settings.json", "dataset/train.jsonl",
+                 "dataset/hf/README.md", "dataset/hf/data/train-00000-of-00001.parquet",
+                 "audit/report.html", "listing.jsonl"):
+        assert run_dir / name in files
+    modes = {str(p.relative_to(run_dir)): stat.S_IMODE(p.stat().st_mode) for p in files}
+    assert {k: oct(v) for k, v in modes.items() if v != 0o666 & ~mask} == {}
+
+
+def test_progress_without_a_terminal_is_a_line_per_stage_every_few_seconds(tmp_path):
+    import re
+
+    proc = run("build", "--venue", "demo", "--out", tmp_path / "run",
+               env={"AUTOSCHOLAR_PROGRESS_INTERVAL": "0.05"})
+    lines = [ln for ln in proc.stderr.splitlines()
+             if re.fullmatch(r"[\w ()]+: \d+/\d+ done, \d+ rejected, \d+ s", ln)]
+    parse = [ln for ln in lines if ln.startswith("parse (pymupdf): ")]
+    assert len(parse) >= 2, proc.stderr  # periodic lines, then where the stage ended
+    assert parse[-1].startswith("parse (pymupdf): 4/4 done, 0 rejected")
+    counts = [int(ln.split(": ")[1].split("/")[0]) for ln in parse]
+    assert counts == sorted(counts)
+    quiet = run("build", "--venue", "demo", "--out", tmp_path / "quiet",
+                env={"AUTOSCHOLAR_PROGRESS_INTERVAL": "0"})
+    assert not [ln for ln in quiet.stderr.splitlines() if " done, " in ln]
+    bad = run("build", "--venue", "demo", "--out", tmp_path / "bad", check=False,
+              env={"AUTOSCHOLAR_PROGRESS_INTERVAL": "soon"})
+    assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
+        "error: AUTOSCHOLAR_PROGRESS_INTERVAL='soon' is not a number of seconds"]
+
+
+def test_preflight_refuses_missing_services_before_any_fetch(tmp_path):
+    import socket
+
+    from grobid_server import FakeGrobid
+    from test_cli import ROOT
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    empty_index = tmp_path / "empty-index"
+    from autoscholar.arxiv.index import build_index_from_records
+
+    build_index_from_records([None], empty_index)
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    out = tmp_path / "run"
+    env = {"AUTOSCHOLAR_LLM_API_KEY": "", "OPENAI_API_KEY": ""}
+    proc = run("build", "--venue", "local", "--pdf-dir", pdfs, "--out", out, "--parser", "grobid",
+               "--grobid-url", dead, "--arxiv-index", empty_index, "--llm", "gpt-4o-mini",
+               env=env, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert [ln.split(":")[0] for ln in lines] == ["error"] * 3
+    assert lines[0].startswith("error: preflight llm: --llm gpt-4o-mini needs an API key")
+    assert lines[1].startswith(f"error: preflight grobid: Grobid is not reachable at {dead}")
+    assert lines[2] == (f"error: preflight arxiv-index: arXiv index {empty_index} has no "
+                        "records: rebuild it from a snapshot")
+    assert not out.exists()  # nothing fetched, no run folder left behind
+    (empty_index / "meta.json").write_text('{"format": "autoscholar-arxiv-index/0"}')
+    proc = run("build", "--venue", "demo", "--out", out, "--arxiv-index", empty_index,
+               check=False)
+    assert proc.returncode == 1 and "preflight arxiv-index" in proc.stderr
+    assert "expected 'autoscholar-arxiv-index/1'" in proc.stderr and not out.exists()
+    # A live Grobid passes (its /api/isalive answers "true"); the build then goes on.
+    with FakeGrobid({}) as grobid:
+        proc = run("build", "--venue", "local", "--pdf-dir", pdfs, "--out", out, "--parser",
+                   "grobid", "--grobid-url", grobid.url, "--arxiv-index",
+                   ROOT / "data" / "demo_arxiv.jsonl", "--max-error-rate", "1", check=False)
+    assert "error: preflight" not in proc.stderr, proc.stderr

@@ -230,19 +230,74 @@ class _Blob:
 
 def build_index(snapshot: Path, out: Path, progress: Callable[[int], None] | None = None) -> BuildStats:
     """Stream a Kaggle arXiv snapshot (JSON lines; plain, .gz or .zip) into an index folder."""
-    return build_index_from_records(iter_snapshot(Path(snapshot)), out, progress)
+    return build_index_from_records(iter_snapshot(Path(snapshot)), out, progress,
+                                    empty_error=f"{snapshot} holds no valid arXiv record "
+                                    "(each line a JSON object with an id and a title)")
+
+
+def _aside(final: Path, what: str) -> Path:
+    return final.with_name(f".{final.name}.{what}")
+
+
+def _swap_in(building: Path, final: Path) -> None:
+    """Replace `final` by the finished `building` folder with renames only, so an
+    interruption at any point leaves a loadable index: the old one, or the new one."""
+    import shutil
+
+    old = _aside(final, "old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    building.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean_up_after_a_crash(final: Path) -> None:
+    import shutil
+
+    old = _aside(final, "old")
+    if old.exists() and not final.exists():  # killed between the two renames of _swap_in
+        old.rename(final)
+    shutil.rmtree(_aside(final, "building"), ignore_errors=True)
 
 
 def build_index_from_records(records: Iterable[dict | None], out: Path,
-                             progress: Callable[[int], None] | None = None) -> BuildStats:
-    """The same from Kaggle-format dicts (None or a dict without id/title counts as malformed)."""
+                             progress: Callable[[int], None] | None = None,
+                             empty_error: str | None = None) -> BuildStats:
+    """The same from Kaggle-format dicts (None or a dict without id/title counts as malformed).
+
+    The index is built in a sibling `.NAME.building` folder and swapped in at the end, so
+    Ctrl-C or a crash while building leaves an existing index at `out` as it was. With
+    `empty_error`, no valid record at all is that InputError instead of an empty index."""
     start = time.perf_counter()
-    out = Path(out)
+    final = Path(out)
+    out = _aside(final, "building")
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "meta.json").unlink(missing_ok=True)  # a half-built folder must not load
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _clean_up_after_a_crash(final)
+        # The swap deletes what was at `out`: only ever an index (or an empty folder).
+        if final.exists() and not (final.is_dir() and (not any(final.iterdir())
+                                                         or (final / "ids.npy").exists())):
+            raise InputError(f"cannot write the index to {final}: it exists and is not an "
+                             "arXiv index folder")
+        out.mkdir()
     except OSError as exc:
-        raise InputError(f"cannot write the index to {out}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot write the index to {final}: {exc.strerror or exc}") from None
+    try:
+        stats = _build(records, out, progress, start)
+        if empty_error and stats.records == 0:
+            raise InputError(empty_error)
+        _swap_in(out, final)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    return stats
+
+
+def _build(records: Iterable[dict | None], out: Path, progress: Callable[[int], None] | None,
+           start: float) -> BuildStats:
     stats = BuildStats()
     date_counts: Counter[int] = Counter()
     seen: set[str] = set()

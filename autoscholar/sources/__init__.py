@@ -34,16 +34,30 @@ if TYPE_CHECKING:
 class Source:
     module: str  # has list_papers(settings) -> list[Paper]
     needs_year: bool = True  # a venue's listing is per year; the demo and a folder are not
+    # The first year the source holds (the last is the current year: nothing is listed ahead).
+    first_year: int | None = None
+
+    def check_year(self, year: int) -> str | None:
+        """Why `year` is outside what this source covers, or None when it is inside."""
+        import datetime as dt
+
+        last = dt.date.today().year
+        if self.first_year is not None and not self.first_year <= year <= last:
+            return f"covers {self.first_year}-{last}"
+        return None
 
 
 SOURCES: dict[str, Source] = {
     "demo": Source("autoscholar.sources.demo", needs_year=False),
     "local": Source("autoscholar.sources.local", needs_year=False),
-    "iclr": Source("autoscholar.sources.openreview"),
-    "icml": Source("autoscholar.sources.pmlr"),
-    "neurips": Source("autoscholar.sources.neurips"),
-    "acl": Source("autoscholar.sources.acl"),
-    "cvpr": Source("autoscholar.sources.cvf"),
+    # First years: ICLR's first meeting (2013, on OpenReview from the start); PMLR's first ICML
+    # volume (pmlr.VOLUMES); the NeurIPS proceedings site from NIPS 1987; the ACL Anthology
+    # from ACL 1979; CVF open access from CVPR 2013.
+    "iclr": Source("autoscholar.sources.openreview", first_year=2013),
+    "icml": Source("autoscholar.sources.pmlr", first_year=2013),
+    "neurips": Source("autoscholar.sources.neurips", first_year=1987),
+    "acl": Source("autoscholar.sources.acl", first_year=1979),
+    "cvpr": Source("autoscholar.sources.cvf", first_year=2013),
 }
 
 
