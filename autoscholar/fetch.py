@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import InputError, ServiceError
-from .io import read_jsonl, sha256_file, write_atomic
+from .io import partial_tail, read_json, read_jsonl, sha256_file, write_atomic
 from .records import Paper, Reject
 from .runner import StageStats, key_of, run_stage
 from .sources import list_papers
@@ -21,9 +21,11 @@ def listing(settings: Settings, run_dir: Path) -> list[Paper]:
     origin = run_dir / "listing.source.json"
     wanted = {"venue": settings.venue, "year": settings.year,
               "pdf_dir": str(settings.pdf_dir.resolve()) if settings.pdf_dir else None}
+    if path.exists() and partial_tail(path):  # written whole, so cut later: list again
+        path.unlink()
     if path.exists() and origin.exists():
         # A run directory holds one venue's papers: never mix in another listing silently.
-        made_for = json.loads(origin.read_text())
+        made_for = read_json(origin, "rerun with --redo fetch or choose a new --out")
         if made_for != wanted:
             raise InputError(f"{run_dir} was made for {made_for}, not {wanted}: "
                              "choose another run directory with --out")

@@ -28,7 +28,7 @@ from pathlib import Path
 from . import __version__
 from .config import Settings
 from .errors import InputError
-from .io import read_jsonl, write_atomic
+from .io import read_json, read_jsonl, write_atomic
 from .records import Paper
 
 
@@ -110,7 +110,8 @@ def update_manifest(run_dir: Path, settings: Settings, stage: str, stats: dict,
     from .status import totals
 
     path = run_dir / "manifest.json"
-    manifest = json.loads(path.read_text()) if path.exists() else {}
+    manifest = read_json(path, "move it away and rerun (a new one is written; the stages' "
+                         "files are intact)") if path.exists() else {}
     manifest["tool"] = "autoscholar"
     manifest["version"] = __version__
     manifest["settings"] = settings.public_dict()
