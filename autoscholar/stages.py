@@ -9,6 +9,7 @@ runs/<venue>-<year>/
   match.jsonl              MatchedQuery
   <stage>.rejects.jsonl    what a stage could not use, with the reason
   <stage>.done             input keys the stage has finished
+  parse.tries.json         runs each PDF has timed out in (3, then a permanent reject)
   dataset/                 {train,dev,test}.jsonl, hf/ (parquet + card)
   audit/report.html        the data-quality report
   manifest.json            tool version, settings (no secrets), input checksums, counts:
@@ -146,7 +147,7 @@ def redo(run_dir: Path, stage: str) -> None:
 
     first = NAMES.index(_stage(stage).name)
     for later in STAGES[first:]:
-        for suffix in (".jsonl", ".rejects.jsonl", ".done", ".settings.json"):
+        for suffix in (".jsonl", ".rejects.jsonl", ".done", ".settings.json", ".tries.json"):
             (run_dir / f"{later.name}{suffix}").unlink(missing_ok=True)
     if first == 0:
         for name in ("listing.jsonl", "listing.source.json"):

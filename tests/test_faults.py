@@ -1,0 +1,37 @@
+"""Faults and hostile input through the CLI (issue 9): parse timeouts are capped across runs,
+an unwritable run directory is one line."""
+
+import json
+from pathlib import Path
+
+from test_cli import run
+
+
+def parse_line(proc) -> str:
+    return next(ln for ln in proc.stderr.splitlines() if ln.startswith("parse "))
+
+
+def test_a_pdf_that_always_times_out_is_tried_three_times_then_rejected(tmp_path):
+    # No PDF parses in a millisecond (a worker process does not even start that fast), so every
+    # demo PDF times out in every run: the stand-in for a hostile PDF that hangs the parser.
+    env = {"AUTOSCHOLAR_PARSE_TIMEOUT": "0.001", "AUTOSCHOLAR_PARSE_WORKERS": "2"}
+    run_dir = tmp_path / "run"
+    lines, tries = [], []
+    for _ in range(4):
+        lines.append(parse_line(run("build", "--venue", "demo", "--out", run_dir, env=env)))
+        tries.append(json.loads((run_dir / "parse.tries.json").read_text()))
+    # Runs 1 and 2: transient rejects, nothing marked done, so the next run tries again.
+    assert lines[0].startswith("parse     0 out from 0 new inputs (0 already done), 4 rejected")
+    assert lines[1] == lines[0]
+    # Run 3: the third timeout is final, with the reason; run 4 tries nothing.
+    assert lines[2].startswith("parse     0 out from 4 new inputs (0 already done), 4 rejected")
+    assert lines[3].startswith("parse     0 out from 0 new inputs (4 already done), 0 rejected")
+    assert [sorted(set(t.values())) for t in tries] == [[1], [2], [3], [3]]
+    rejects = [json.loads(ln) for ln in (run_dir / "parse.rejects.jsonl").read_text().splitlines()]
+    assert len(rejects) == 4
+    assert all(r["reason"] == "timeout" and not r["transient"] for r in rejects)
+    assert all(r["detail"].endswith("(gave up after 3 tries)") for r in rejects)
+    # A redo (say with a longer timeout) starts the count afresh and parses them.
+    proc = run("build", "--venue", "demo", "--out", run_dir, "--redo", "parse")
+    assert parse_line(proc).startswith("parse     4 out from 4 new inputs")
+    assert not (run_dir / "parse.tries.json").exists()
