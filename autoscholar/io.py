@@ -28,9 +28,19 @@ def write_atomic(path: Path, data: bytes | str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise named(exc, path) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def named(exc: OSError, path: Path | str) -> OSError:
+    """The error with the path it is about (a failed write() on an open file names none)."""
+    if exc.filename is None:
+        return OSError(exc.errno, exc.strerror or str(exc), str(path))
+    return exc
 
 
 def stage_of(path: Path) -> str:

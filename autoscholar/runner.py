@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from . import progress
 from .errors import InputError
-from .io import damaged, partial_tail, numbered_lines, write_atomic
+from .io import damaged, named, partial_tail, numbered_lines, write_atomic
 from .records import Reject
 
 Outcome = list[BaseModel] | Reject
@@ -148,32 +148,43 @@ def run_stage(
     stats.skipped = len(items) - len(pending)
     if pending:
         with (
-            files.out.open("ab") as out,
-            files.rejects.open("ab") as rej,
-            files.done.open("ab") as dn,
+            # Unbuffered: each line is on disk when _append returns, and a full disk is raised
+            # there, naming the file, not again from a buffer flushed at close.
+            files.out.open("ab", buffering=0) as out,
+            files.rejects.open("ab", buffering=0) as rej,
+            files.done.open("ab", buffering=0) as dn,
             progress.bar(label or stage, len(pending)) as advance,
         ):
             for key, outcome in work(pending):
                 if isinstance(outcome, Reject):
                     stats.rejects += 1
                     stats.reasons[outcome.reason] = stats.reasons.get(outcome.reason, 0) + 1
-                    rej.write(outcome.model_dump_json().encode() + b"\n")
-                    rej.flush()
+                    _append(rej, outcome.model_dump_json().encode() + b"\n")
                     if outcome.transient:
                         # Not done: a rerun retries it, and recover() drops this row then.
                         advance()
                         continue
                 else:
                     if outcome:
-                        out.write(b"".join(r.model_dump_json().encode() + b"\n" for r in outcome))
-                        out.flush()
+                        _append(out, b"".join(r.model_dump_json().encode() + b"\n"
+                                              for r in outcome))
                     stats.outputs += len(outcome)
                 # Only now is the key finished: its outputs are already on disk.
-                dn.write(json.dumps(key).encode() + b"\n")
-                dn.flush()
+                _append(dn, json.dumps(key).encode() + b"\n")
                 stats.processed += 1
                 advance()
     return stats
+
+
+def _append(fh, data: bytes) -> None:
+    """Append to an unbuffered file; a full disk is an OSError naming the file (the half line
+    it may leave, recover() drops on the next run)."""
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[fh.write(view):]
+    except OSError as exc:
+        raise named(exc, fh.name) from None
 
 
 def key_of(*path: str) -> Callable[[bytes], str]:

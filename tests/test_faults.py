@@ -35,3 +35,45 @@ def test_a_pdf_that_always_times_out_is_tried_three_times_then_rejected(tmp_path
     proc = run("build", "--venue", "demo", "--out", run_dir, "--redo", "parse")
     assert parse_line(proc).startswith("parse     4 out from 4 new inputs")
     assert not (run_dir / "parse.tries.json").exists()
+
+
+def limited_run(run_dir: Path, max_bytes: int):
+    """A build whose writes fail past max_bytes per file, as on a full disk (RLIMIT_FSIZE:
+    EFBIG where a full disk gives ENOSPC, and root is not exempt)."""
+    import resource
+    import subprocess
+
+    from test_cli import CLI
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+    return subprocess.run([*CLI, "build", "--venue", "demo", "--out", str(run_dir)],
+                          preexec_fn=limit, capture_output=True, text=True, timeout=600)
+
+
+def one_line(proc) -> str:
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1 and errors[0] == proc.stderr.strip().splitlines()[-1]
+    return errors[0]
+
+
+def test_a_full_disk_is_one_line_and_a_rerun_loses_nothing(tmp_path):
+    from test_cli import dataset_bytes
+
+    reference = tmp_path / "reference"
+    run("build", "--venue", "demo", "--out", reference)
+    run_dir = tmp_path / "run"
+    failed = []
+    for max_bytes in (2_000, 20_000, 60_000):
+        proc = limited_run(run_dir, max_bytes)
+        if proc.returncode == 0:
+            continue
+        line = one_line(proc)
+        assert f"cannot use {run_dir}/" in line and "File too large" in line
+        failed.append(line)
+    assert len(failed) >= 2  # the limits did stop the build, at different files
+    assert len(set(failed)) == len(failed)
+    run("build", "--venue", "demo", "--out", run_dir)
+    assert dataset_bytes(run_dir) == dataset_bytes(reference)
