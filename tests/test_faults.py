@@ -77,3 +77,54 @@ def test_a_full_disk_is_one_line_and_a_rerun_loses_nothing(tmp_path):
     assert len(set(failed)) == len(failed)
     run("build", "--venue", "demo", "--out", run_dir)
     assert dataset_bytes(run_dir) == dataset_bytes(reference)
+
+
+def _without_file_overrides() -> bool:
+    """Drop CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER from this (child) process's
+    bounding set: after exec even root then obeys file modes. False where that is refused."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_CAPBSET_DROP = 24
+    return all(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 for cap in (1, 2, 3))
+
+
+def test_a_read_only_run_directory_is_one_line_and_nothing_changes(tmp_path):
+    """chmod does not stop root (CAP_DAC_OVERRIDE), and tests may run as root (this sandbox's
+    CI does): then the build runs with those capabilities dropped, so the modes hold for it
+    too. Skipped, with this reason, only for root that may not drop them."""
+    import os
+    import stat
+    import subprocess
+
+    import pytest
+
+    from test_cli import CLI
+
+    run_dir = tmp_path / "run"
+    run("build", "--venue", "demo", "--out", run_dir)
+    done = run_dir / "match.done"
+    done.write_text("".join(done.read_text().splitlines(keepends=True)[:3]))  # work to do
+    paths = [run_dir, *run_dir.rglob("*")]
+    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in paths}
+    for path in paths:
+        path.chmod(modes[path] & ~0o222)
+    try:
+        before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+        preexec = None
+        if os.geteuid() == 0:
+            def preexec():
+                if not _without_file_overrides():
+                    os._exit(97)
+
+            if subprocess.run(["true"], preexec_fn=preexec).returncode == 97:
+                pytest.skip("root that may not drop CAP_DAC_OVERRIDE: chmod cannot make a "
+                            "directory read-only for it")
+        proc = subprocess.run([*CLI, "build", "--venue", "demo", "--out", str(run_dir)],
+                              preexec_fn=preexec, capture_output=True, text=True, timeout=600)
+        line = one_line(proc)
+        assert f"cannot use {run_dir}/" in line and "Permission denied" in line
+        assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before
+    finally:
+        for path in paths:
+            path.chmod(modes[path])
