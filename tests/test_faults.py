@@ -128,3 +128,58 @@ def test_a_read_only_run_directory_is_one_line_and_nothing_changes(tmp_path):
     finally:
         for path in paths:
             path.chmod(modes[path])
+
+
+def _local_folder(tmp_path: Path) -> Path:
+    import os
+
+    from test_sources import write_pdf
+
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    write_pdf(folder / "good.pdf", "A Readable Title")
+    os.symlink(folder / "gone.pdf", folder / "dangling.pdf")
+    (folder / "folder.pdf").mkdir()
+    # A name that is not UTF-8 (bytes 0xff): no JSON record can hold it.
+    write_pdf(folder / "cafe.pdf", "Another Title")
+    os.rename(bytes(folder) + b"/cafe.pdf", bytes(folder) + b"/caf\xff.pdf")
+    return folder
+
+
+def test_local_listing_names_what_it_leaves_out_and_never_crashes(tmp_path):
+    folder = _local_folder(tmp_path)
+    run_dir = tmp_path / "run"
+    proc = run("build", "--venue", "local", "--pdf-dir", folder, "--arxiv-index",
+               Path(__file__).resolve().parents[1] / "data" / "demo_arxiv.jsonl",
+               "--out", run_dir, check=False)
+    assert "Traceback" not in proc.stderr
+    [note] = [ln for ln in proc.stderr.splitlines() if ln.startswith("local: left out")]
+    assert "left out 3 of" in note
+    assert "caf\N{REPLACEMENT CHARACTER}.pdf (its name is not UTF-8: rename it)" in note
+    assert "dangling.pdf (a dangling symlink)" in note and "folder.pdf (a folder)" in note
+    [paper] = [json.loads(ln) for ln in (run_dir / "listing.jsonl").read_text().splitlines()]
+    assert paper["paper_id"] == "good"
+    assert paper["title"] == "A Readable Title Second line of the title"
+
+
+def test_local_listing_reads_pdfs_in_time_capped_workers(tmp_path):
+    # With a time cap no worker can meet, the listing still finishes, each PDF listed under its
+    # file name: the PDF was opened in a capped worker, not in the build's own process, so a
+    # PDF that hangs MuPDF costs the cap, not the build.
+    from test_sources import write_pdf
+
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    for name in ("one", "two"):
+        write_pdf(folder / f"{name}.pdf", f"The Title of {name}")
+    run_dir = tmp_path / "run"
+    run("build", "--venue", "local", "--pdf-dir", folder, "--out", run_dir, "--arxiv-index",
+        Path(__file__).resolve().parents[1] / "data" / "demo_arxiv.jsonl", check=False,
+        env={"AUTOSCHOLAR_PARSE_TIMEOUT": "0.001"})
+    titles = [json.loads(ln)["title"] for ln in (run_dir / "listing.jsonl").read_text().splitlines()]
+    assert titles == ["one", "two"]
+    other = tmp_path / "other"
+    run("build", "--venue", "local", "--pdf-dir", folder, "--out", other, "--arxiv-index",
+        Path(__file__).resolve().parents[1] / "data" / "demo_arxiv.jsonl")
+    titles = [json.loads(ln)["title"] for ln in (other / "listing.jsonl").read_text().splitlines()]
+    assert titles[0].startswith("The Title of one")
