@@ -30,11 +30,31 @@ def listing(settings: Settings, run_dir: Path) -> list[Paper]:
             raise InputError(f"{run_dir} was made for {made_for}, not {wanted}: "
                              "choose another run directory with --out")
     if path.exists():
-        return list(read_jsonl(path, Paper))
+        papers = list(read_jsonl(path, Paper))
+        if settings.venue == "local":  # a folder grows: PDFs added since are listed now
+            papers = _local_refresh(papers, settings, path)
+        return papers
     papers = list_papers(settings)
     write_atomic(path, "".join(p.model_dump_json() + "\n" for p in papers))
     write_atomic(origin, json.dumps(wanted))
     return papers
+
+
+def _local_refresh(papers: list[Paper], settings: Settings, path: Path) -> list[Paper]:
+    import sys
+
+    from .sources.local import refresh
+
+    now, gone = refresh(papers, settings)
+    if len(now) != len(papers):
+        write_atomic(path, "".join(p.model_dump_json() + "\n" for p in now))
+        print(f"local: {len(now) - len(papers)} new PDF(s) in {settings.pdf_dir} listed",
+              file=sys.stderr)
+    if gone:
+        names = ", ".join(Path(p.pdf_path or p.paper_id).name for p in gone)
+        print(f"local: {len(gone)} listed PDF(s) gone from {settings.pdf_dir}, their records "
+              f"kept (--redo fetch drops them): {names}", file=sys.stderr)
+    return now
 
 
 def fetch(settings: Settings, run_dir: Path) -> StageStats:

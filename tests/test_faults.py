@@ -183,3 +183,46 @@ def test_local_listing_reads_pdfs_in_time_capped_workers(tmp_path):
         Path(__file__).resolve().parents[1] / "data" / "demo_arxiv.jsonl")
     titles = [json.loads(ln)["title"] for ln in (other / "listing.jsonl").read_text().splitlines()]
     assert titles[0].startswith("The Title of one")
+
+
+def test_local_pdfs_added_later_are_listed_and_removed_ones_reported(tmp_path):
+    import shutil
+
+    from test_cli import ROOT, dataset_bytes
+
+    demo = tmp_path / "demo"
+    run("build", "--venue", "demo", "--out", demo)
+    pdfs = sorted((demo / "pdfs").glob("*.pdf"))
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    for pdf in pdfs[:2]:
+        shutil.copy(pdf, folder / pdf.name)
+    args = ["build", "--venue", "local", "--pdf-dir", folder, "--arxiv-index",
+            ROOT / "data" / "demo_arxiv.jsonl"]
+    run_dir = tmp_path / "run"
+    run(*args, "--out", run_dir)
+    for pdf in pdfs[2:]:
+        shutil.copy(pdf, folder / pdf.name)
+    proc = run(*args, "--out", run_dir)
+    assert f"local: {len(pdfs) - 2} new PDF(s) in {folder} listed" in proc.stderr
+    assert "fetch     2 out from 2 new inputs (2 already done)" in proc.stderr
+    fresh = tmp_path / "fresh"
+    run(*args, "--out", fresh)
+    assert dataset_bytes(run_dir) == dataset_bytes(fresh)  # as if all had been there at first
+    (folder / pdfs[0].name).unlink()
+    proc = run(*args, "--out", run_dir)
+    [gone] = [ln for ln in proc.stderr.splitlines() if "gone from" in ln]
+    assert gone.startswith("local: 1 listed PDF(s) gone from") and gone.endswith(pdfs[0].name)
+    assert "new PDF" not in proc.stderr
+
+
+def test_local_ids_that_collide_after_sanitising_all_keep_a_paper():
+    from autoscholar.sources.common import sanitize_id
+    from autoscholar.sources.local import _unique_id
+
+    path = Path("/x/A b.pdf")
+    taken = {sanitize_id("A b"), sanitize_id("A b.pdf")}
+    first = _unique_id(path, taken)
+    assert first == sanitize_id("A b.pdf") + "-2"
+    assert _unique_id(path, taken | {first}) == sanitize_id("A b.pdf") + "-3"
+    assert _unique_id(path, set()) == sanitize_id("A b")

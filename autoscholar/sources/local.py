@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from pathlib import Path
 
 from autoscholar.config import Settings
@@ -116,16 +117,19 @@ def describe(path: Path) -> tuple[str, dt.date | None]:
         return path.stem, None
 
 
-def list_papers(settings: Settings) -> list[Paper]:
-    folder = settings.pdf_dir
-    if folder is None:
+def _folder(settings: Settings) -> Path:
+    if settings.pdf_dir is None:
         raise InputError("--venue local needs --pdf-dir DIR")
-    folder = Path(folder).expanduser()
+    folder = Path(settings.pdf_dir).expanduser()
     if not folder.is_dir():
         raise InputError(f"--pdf-dir {folder}: no such folder")
-    entries = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".pdf")
+    return folder
+
+
+def pdf_files(folder: Path) -> list[Path]:
+    """The folder's *.pdf files in name order; what cannot be a paper is reported on stderr."""
     pdfs, refused = [], []
-    for path in entries:
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".pdf"):
         if path.is_symlink() and not path.exists():
             refused.append(f"{_readable_name(path).name} (a dangling symlink)")
         elif path.is_dir():
@@ -137,22 +141,53 @@ def list_papers(settings: Settings) -> list[Paper]:
         else:
             pdfs.append(path)
     if refused:
-        import sys
-
         print(f"local: left out {len(refused)} of {folder}: " + ", ".join(refused),
               file=sys.stderr)
+    return pdfs
+
+
+def _unique_id(path: Path, seen: set[str]) -> str:
+    """The sanitised stem; when another paper has it ("A.pdf" and "A.PDF", "a b" and "a_b"
+    sanitised alike), the sanitised name, then a counter: deterministic in name order, and
+    every file keeps a paper of its own."""
+    for candidate in (sanitize_id(path.stem), sanitize_id(path.name)):
+        if candidate not in seen:
+            return candidate
+    n = 2
+    while f"{sanitize_id(path.name)}-{n}" in seen:
+        n += 1
+    return f"{sanitize_id(path.name)}-{n}"
+
+
+def _papers(paths: list[Path], settings: Settings, seen: set[str]) -> list[Paper]:
+    papers = []
+    for path in paths:
+        paper_id = _unique_id(path, seen)
+        seen.add(paper_id)
+        papers.append(Paper(paper_id=paper_id, venue="local", year=settings.year,
+                            title=path.stem, pdf_path=str(path.resolve()), source="local"))
+    return _described(papers, settings)
+
+
+def list_papers(settings: Settings) -> list[Paper]:
+    folder = _folder(settings)
+    pdfs = pdf_files(folder)
     if not pdfs:
         raise InputError(f"--pdf-dir {folder}: no *.pdf files in it")
-    papers, seen = [], set()
-    for path in pdfs:
-        stem = path.stem
-        paper_id = sanitize_id(stem)
-        if paper_id in seen:  # "A.pdf" and "A.PDF": keep both, distinctly
-            paper_id = sanitize_id(path.name)
-        seen.add(paper_id)
-        papers.append(Paper(paper_id=paper_id, venue="local", year=settings.year, title=stem,
-                            pdf_path=str(path.resolve()), source="local"))
-    return _described(papers, settings)
+    return _papers(pdfs, settings, set())
+
+
+def refresh(listed: list[Paper], settings: Settings) -> tuple[list[Paper], list[Paper]]:
+    """A folder listed before, as it is now: (the listing with the PDFs added since appended,
+    the listed papers whose file is gone). Those stay listed: their records are made."""
+    folder = _folder(settings)
+    known = {p.pdf_path for p in listed}
+    on_disk = pdf_files(folder)
+    new = [p for p in on_disk if str(p.resolve()) not in known]
+    present = {str(p.resolve()) for p in on_disk}
+    gone = [p for p in listed if p.pdf_path not in present]
+    added = _papers(new, settings, {p.paper_id for p in listed}) if new else []
+    return listed + added, gone
 
 
 def _described(papers: list[Paper], settings: Settings) -> list[Paper]:
