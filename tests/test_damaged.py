@@ -73,7 +73,7 @@ def test_publish_alone_takes_a_query_of_match_once_even_if_edited(demo, tmp_path
     path = run_dir / "match.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
     # The same query twice, not byte for byte (a hand edit): the first one wins.
-    changed = lines[1].replace(b'"score":', b'"score": ', 1)
+    changed = lines[1].replace(b'"question":"', b'"question":"EDITED ', 1)
     assert changed != lines[1]
     path.write_bytes(b"".join(lines + [changed]))
     run("publish", run_dir)
