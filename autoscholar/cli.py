@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from . import __version__
 from .config import PARSERS, VENUES, Settings
-from .errors import AutoscholarError, InputError
+from .errors import AutoscholarError, InputError, os_error_line
 from .stages import STAGES
 
 app = typer.Typer(
@@ -75,6 +75,8 @@ def friendly(fn: Callable) -> Callable:
             msg = err["msg"].removeprefix("Value error, ")
             where = ".".join(map(str, err["loc"]))
             _fail(f"invalid setting {where}: {msg}" if where else msg, 2)
+        except OSError as exc:  # disk full, read-only run directory: never a traceback
+            _fail(os_error_line(exc))
         except KeyboardInterrupt:
             _fail("interrupted: finished work is saved; rerun the same command to continue", 130)
 

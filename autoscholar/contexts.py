@@ -57,16 +57,27 @@ def _only_background(section: Section, wanted: set[str]) -> bool:
     return bool(hits) and all(h in SECONDARY_SECTIONS for h in hits)
 
 
+# Text from the PDF is untrusted: a literal "\cite{x}" printed in it must not read as one of our
+# markers (it would give the sentence an answer it never cited). Every backslash of the PDF's
+# text is written as LaTeX's \textbackslash{}, so the only "\cite{" left are cite_sentence's.
+BACKSLASH = "\\textbackslash{}"
+
+
+def escape_text(text: str) -> str:
+    return text.replace("\\", BACKSLASH)
+
+
 def cite_sentence(sentence: Sentence, known: set[str]) -> str:
-    """Replace each linked callout by \\cite{k1,k2}; drop callouts that link to nothing known."""
+    """Replace each linked callout by \\cite{k1,k2}; drop callouts that link to nothing known.
+    The PDF's own text around them is escaped (escape_text)."""
     out, pos = [], 0
     for cite in sorted(sentence.cites, key=lambda c: c.start):
-        out.append(sentence.text[pos : cite.start])
+        out.append(escape_text(sentence.text[pos : cite.start]))
         keys = [k for k in cite.keys if k in known]
         if keys:
             out.append("\\cite{" + ",".join(keys) + "}")
         pos = cite.end
-    out.append(sentence.text[pos:])
+    out.append(escape_text(sentence.text[pos:]))
     text = "".join(out)
     text = re.sub(r"\s+([,.;:)])", r"\1", text)
     return re.sub(r"\s{2,}", " ", text).strip()

@@ -36,3 +36,12 @@ class LLMOutputError(AutoscholarError):
         self.reason = reason
         self.raw = raw
         super().__init__(message)
+
+
+def os_error_line(exc: OSError) -> str:
+    """An OSError (disk full, read-only or missing folder) as one line naming the path: what
+    the person at the terminal needs to free space or pick another --out."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    where = exc.filename if exc.filename is not None else "a file"
+    hint = " (free some space and rerun: finished work is kept)" if exc.errno == 28 else ""
+    return f"cannot use {where}: {what}{hint}"

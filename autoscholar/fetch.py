@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import InputError, ServiceError
-from .io import read_jsonl, sha256_file, write_atomic
+from .io import partial_tail, read_json, read_jsonl, sha256_file, write_atomic
 from .records import Paper, Reject
 from .runner import StageStats, key_of, run_stage
 from .sources import list_papers
@@ -21,18 +21,40 @@ def listing(settings: Settings, run_dir: Path) -> list[Paper]:
     origin = run_dir / "listing.source.json"
     wanted = {"venue": settings.venue, "year": settings.year,
               "pdf_dir": str(settings.pdf_dir.resolve()) if settings.pdf_dir else None}
+    if path.exists() and partial_tail(path):  # written whole, so cut later: list again
+        path.unlink()
     if path.exists() and origin.exists():
         # A run directory holds one venue's papers: never mix in another listing silently.
-        made_for = json.loads(origin.read_text())
+        made_for = read_json(origin, "rerun with --redo fetch or choose a new --out")
         if made_for != wanted:
             raise InputError(f"{run_dir} was made for {made_for}, not {wanted}: "
                              "choose another run directory with --out")
     if path.exists():
-        return list(read_jsonl(path, Paper))
+        papers = list(read_jsonl(path, Paper))
+        if settings.venue == "local":  # a folder grows: PDFs added since are listed now
+            papers = _local_refresh(papers, settings, path)
+        return papers
     papers = list_papers(settings)
     write_atomic(path, "".join(p.model_dump_json() + "\n" for p in papers))
     write_atomic(origin, json.dumps(wanted))
     return papers
+
+
+def _local_refresh(papers: list[Paper], settings: Settings, path: Path) -> list[Paper]:
+    import sys
+
+    from .sources.local import refresh
+
+    now, gone = refresh(papers, settings)
+    if len(now) != len(papers):
+        write_atomic(path, "".join(p.model_dump_json() + "\n" for p in now))
+        print(f"local: {len(now) - len(papers)} new PDF(s) in {settings.pdf_dir} listed",
+              file=sys.stderr)
+    if gone:
+        names = ", ".join(Path(p.pdf_path or p.paper_id).name for p in gone)
+        print(f"local: {len(gone)} listed PDF(s) gone from {settings.pdf_dir}, their records "
+              f"kept (--redo fetch drops them): {names}", file=sys.stderr)
+    return now
 
 
 def fetch(settings: Settings, run_dir: Path) -> StageStats:

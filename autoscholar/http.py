@@ -4,11 +4,18 @@ Error messages show URLs redacted (config.redact_url). Standard library only (ur
 fetching needs no extra dependency. Transient failures (5xx, 429, timeouts, refused or reset
 connections) are retried with capped exponential backoff; anything else (404, 403, a body that
 fails its check) fails at once as a permanent ServiceError.
+
+Redirects are followed only to http(s) URLs whose host resolves to public addresses: a listing
+or PDF link can point anywhere, and a redirect to ftp:// or to a private, link-local
+(169.254.169.254, the cloud metadata service) or loopback address is refused as a permanent
+error before any connection to it. A URL given on purpose is never checked (a local Grobid or
+LLM server is fine), and a service on loopback may redirect within loopback.
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import os
 import socket
@@ -51,11 +58,56 @@ def _delay(attempt: int, retry_after: str | None) -> float:
     return min(wait, BACKOFF_CAP)
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback
+                   for info in socket.getaddrinfo(host, None))
+    except (OSError, ValueError):
+        return False
+
+
+def redirect_problem(origin_host: str, target: str) -> str | None:
+    """Why a redirect to `target` is refused (None: follow it). A redirect from a loopback
+    host may stay on loopback (the tests' local servers, a local mirror)."""
+    parts = urllib.parse.urlsplit(target)
+    if parts.scheme not in ("http", "https"):
+        return f"to a {parts.scheme or 'schemeless'} URL, not http(s)"
+    if not parts.hostname:
+        return "to a URL without a host"
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or None)
+    except OSError:
+        return None  # unresolvable: following it fails as an ordinary connection error
+    local_ok = _is_loopback(origin_host)
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0].split("%")[0])
+        if ip.is_loopback and local_ok:
+            continue
+        if not ip.is_global:
+            return f"to {ip}, not a public address"
+    return None
+
+
+class _PublicRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        target = urllib.parse.urljoin(req.full_url, newurl)
+        origin = urllib.parse.urlsplit(req.full_url).hostname or ""
+        # origin_req_host is the first request's host, carried along the redirect chain.
+        problem = redirect_problem(req.origin_req_host or origin, target)
+        if problem:
+            raise ServiceError(f"GET {redact_url(req.full_url)}: refused a redirect {problem} "
+                               f"({redact_url(target)})", transient=False)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_PublicRedirects)
+
+
 def _open(url: str, timeout: float):
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ServiceError(f"refusing to fetch non-HTTP URL: {redact_url(url)}", transient=False)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
-    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (scheme checked)
+    return _OPENER.open(request, timeout=timeout)  # scheme checked, redirects checked
 
 
 def _with_retries(url: str, action: Callable[[Any], Any], timeout: float, retries: int) -> Any:

@@ -50,29 +50,84 @@ def write_atomic(path: Path, data: bytes | str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise named(exc, path) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def named(exc: OSError, path: Path | str) -> OSError:
+    """The error with the path it is about (a failed write() on an open file names none)."""
+    if exc.filename is None:
+        return OSError(exc.errno, exc.strerror or str(exc), str(path))
+    return exc
+
+
+def stage_of(path: Path) -> str:
+    """The stage that writes a run-directory file, for the way on named in an error."""
+    name = path.name.split(".")[0]
+    if path.parent.name == "dataset":
+        return "publish"
+    return "fetch" if name == "listing" else name
+
+
+def damaged(path: Path, number: int | None, what: str) -> InputError:
+    """One line for a damaged run-directory file: where, what, and the way on."""
+    where = f"{path}:{number}" if number else str(path)
+    return InputError(f"{where} is damaged ({what}): rerun with --redo {stage_of(path)} "
+                      "(redoes that stage and every stage after it) or choose a new --out")
+
+
 def read_jsonl(path: Path, model: type[M]) -> Iterator[M]:
+    """The complete lines of `path` as `model` records. A partial last line (a crash mid-write)
+    is not a record; a line repeated byte for byte (a double append) counts once, the first."""
     if not path.exists():
         return
+    seen: set[bytes] = set()
     with path.open("rb") as fh:
         for number, line in enumerate(fh, 1):
             if line.endswith(b"\n") and line.strip():
+                digest = hashlib.blake2b(line, digest_size=16).digest()
+                if digest in seen:
+                    continue
+                seen.add(digest)
                 try:
                     yield model.model_validate_json(line)
                 except ValidationError as exc:
                     first = str(exc).splitlines()[0]
-                    raise InputError(f"{path}:{number} is not a {model.__name__} record "
-                                     f"({first}): was the file edited or written by another "
-                                     "version?") from None
+                    raise damaged(path, number, f"not a {model.__name__} record: {first}") from None
+
+
+def read_json(path: Path, advice: str) -> dict:
+    """A small JSON object file of the run directory; a damaged one is one line naming it."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is damaged (not JSON: {exc}): {advice}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} is damaged (a {type(data).__name__}, not an object): {advice}")
+    return data
+
+
+def partial_tail(path: Path) -> bool:
+    """Whether the file ends in a line without its newline (a crash or a truncation)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with path.open("rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) != b"\n"
 
 
 def split_lines(data: bytes) -> list[bytes]:
     """Complete, non-blank lines: the piece after the last newline is "" or a partial line."""
     return [ln for ln in data.split(b"\n")[:-1] if ln.strip()]
+
+
+def numbered_lines(data: bytes) -> list[tuple[int, bytes]]:
+    """split_lines with each line's number in the file (1-based), for error messages."""
+    return [(n, ln) for n, ln in enumerate(data.split(b"\n")[:-1], 1) if ln.strip()]
 
 
 def complete_lines(path: Path) -> list[bytes]:
@@ -85,8 +140,11 @@ def count_lines(path: Path) -> int:
 
 def reject_reasons(path: Path) -> dict[str, int]:
     reasons: dict[str, int] = {}
-    for ln in complete_lines(path):
-        reason = json.loads(ln)["reason"]
+    for number, ln in numbered_lines(path.read_bytes()) if path.exists() else []:
+        try:
+            reason = json.loads(ln)["reason"]
+        except (ValueError, KeyError, TypeError):
+            raise damaged(path, number, "not a reject record") from None
         reasons[reason] = reasons.get(reason, 0) + 1
     return reasons
 

@@ -12,12 +12,13 @@ from .arxiv.index import ArxivIndex
 from .arxiv.resolve import Resolution, resolve
 from .config import Settings
 from .errors import InputError
-from .io import read_jsonl, sha256_file, write_atomic
+from .io import read_json, read_jsonl, sha256_file, write_atomic
 from .records import (BibEntry, DroppedAnswer, MatchedQuery, Query, ResolvedAnswer, SourceMeta)
 from .resources import resource
 from .runner import StageStats, key_of, require, run_stage
 
 SNAPSHOT_SUFFIXES = (".jsonl", ".json", ".gz", ".zip")
+STAMP_ADVICE = "delete it and rerun: the index is built again from the snapshot"
 
 
 def demo_index_path() -> Path:
@@ -47,7 +48,7 @@ def open_index(settings: Settings, run_dir: Path) -> ArxivIndex:
         built = run_dir / "arxiv-index"
         stamp = run_dir / "arxiv-index.source.json"
         want = {"source": str(source.resolve()), "sha256": sha256_file(source)}
-        if not (built.exists() and stamp.exists() and json.loads(stamp.read_text()) == want):
+        if not (built.exists() and stamp.exists() and read_json(stamp, STAMP_ADVICE) == want):
             build_index(source, built)
             write_atomic(stamp, json.dumps(want))
         source = built
@@ -58,7 +59,7 @@ def index_checksum(run_dir: Path, settings: Settings) -> dict:
     """The snapshot an index was built from here, or the given index folder's meta.json."""
     stamp = run_dir / "arxiv-index.source.json"
     if stamp.exists():
-        return json.loads(stamp.read_text())
+        return read_json(stamp, STAMP_ADVICE)
     meta = Path(settings.arxiv_index or "") / "meta.json"
     if settings.arxiv_index and meta.is_file():
         return {"source": str(Path(settings.arxiv_index).resolve()),

@@ -24,6 +24,7 @@ from .near_duplicates import near_duplicate_queries
 from .errors import InputError
 from .records import AnswerProvenance, Example, MatchedQuery, PublishedSource, Reject
 from .io import read_jsonl, write_atomic
+from .runner import require
 
 SPLITS = ("train", "dev", "test")
 
@@ -97,10 +98,11 @@ def _jsonl_bytes(rows: list[Example]) -> bytes:
 
 
 def publish(settings: Settings, run_dir: Path) -> PublishStats:
-    if not (run_dir / "match.jsonl").exists():  # a wrong folder must not publish an empty dataset
-        raise InputError(f"{run_dir} has no match.jsonl yet: run `autoscholar match` first")
-    matched = sorted(read_jsonl(run_dir / "match.jsonl", MatchedQuery),
-                     key=lambda m: natural_key(m.query.query_id))
+    # A wrong folder must not publish an empty dataset, nor a cut match.jsonl a smaller one.
+    first: dict[str, MatchedQuery] = {}
+    for mq in read_jsonl(require(run_dir, "match"), MatchedQuery):
+        first.setdefault(mq.query.query_id, mq)  # one query is published once: the first wins
+    matched = sorted(first.values(), key=lambda m: natural_key(m.query.query_id))
     rejects: list[Reject] = []
     answered = []
     for mq in matched:

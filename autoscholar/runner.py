@@ -10,6 +10,7 @@ line and drops outputs of unfinished keys; rerunning then redoes exactly the unf
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 
 from . import progress
 from .errors import InputError
-from .io import complete_lines, split_lines, write_atomic
+from .io import damaged, named, partial_tail, numbered_lines, write_atomic
 from .records import Reject
 
 Outcome = list[BaseModel] | Reject  # the list may hold Rejects of dropped parts
@@ -39,28 +40,82 @@ class StageStats:
 
 
 def read_done(path: Path) -> set[str]:
-    return {json.loads(ln) for ln in complete_lines(path)}
+    lines, _ = _numbered(path)
+    return {_done_key(path, n, ln) for n, ln in lines}
 
 
-def _keep_complete(path: Path, keep: Callable[[bytes], bool]) -> list[bytes]:
-    """Cut a partial last line and the lines `keep` refuses (one read, one rewrite at most);
-    return the lines kept."""
-    if not path.exists():
-        return []
-    raw = path.read_bytes()
-    lines = split_lines(raw)
-    kept = [ln for ln in lines if keep(ln)]
-    if len(kept) != len(lines) or (raw and not raw.endswith(b"\n")):
-        write_atomic(path, b"".join(ln + b"\n" for ln in kept))
-    return kept
+def _numbered(path: Path) -> tuple[list[tuple[int, bytes]], bytes]:
+    """The complete lines of a stage file with their numbers, and the partial tail after them."""
+    raw = path.read_bytes() if path.exists() else b""
+    cut = raw.rfind(b"\n") + 1
+    return numbered_lines(raw[:cut]), raw[cut:]
+
+
+def _done_key(path: Path, number: int, line: bytes) -> str:
+    try:
+        key = json.loads(line)
+    except ValueError:
+        key = None
+    if not isinstance(key, str):
+        raise damaged(path, number, "not a finished key")
+    return key
+
+
+def _line_key(path: Path, number: int, line: bytes, out_key: Callable[[bytes], str]) -> str:
+    try:
+        key = out_key(line)
+    except (ValueError, KeyError, TypeError, IndexError):
+        key = None
+    if not isinstance(key, str):
+        raise damaged(path, number, "not a record of this stage")
+    return key
+
+
+def _tail_key(tail: bytes, field: str | None) -> str | None:
+    """The key a partial line was written for, when the part on disk still holds it."""
+    if not field:
+        return None
+    found = re.search(rb'"%s":("(?:[^"\\]|\\.)*")' % re.escape(field.encode()), tail)
+    try:
+        return json.loads(found.group(1)) if found else None
+    except ValueError:
+        return None
 
 
 def recover(out: Path, rejects: Path, done_path: Path, out_key: Callable[[bytes], str]) -> set[str]:
-    """Bring a stage's files back to a state made only of finished keys; return those keys."""
-    done = {json.loads(ln) for ln in _keep_complete(done_path, lambda ln: True)}
-    _keep_complete(out, lambda ln: out_key(ln) in done)
-    _keep_complete(rejects, lambda ln: json.loads(ln)["key"] in done)
-    return done
+    """Bring a stage's files back to a state made only of finished keys; return those keys.
+
+    A partial last line (a crash mid-write, a truncated copy) is dropped and its key, and every
+    key finished after it, is redone even when `.done` lists it, so a cut file never silently
+    loses a record. Any other line that is not a record of this stage is an error naming the
+    file, the line and --redo. (A line repeated byte for byte is left: readers take it once.)
+    """
+    done_lines, done_tail = _numbered(done_path)  # a partial done line: that key is not done
+    order = list(dict.fromkeys(_done_key(done_path, n, ln) for n, ln in done_lines))
+    redo: set[str] = set()
+    files = []
+    reject_key = key_of("key")
+    for path, key_fn in ((out, out_key), (rejects, reject_key)):
+        lines, tail = _numbered(path)
+        keyed = [(_line_key(path, n, ln, key_fn), ln) for n, ln in lines]
+        if tail.strip():
+            # Lines are appended in the order keys finish, so everything from the cut line's key
+            # on may be lost: redo those keys (none when the cut line's key was not finished).
+            key = _tail_key(tail, getattr(key_fn, "field", None))
+            if key is None:  # cut before its key: start from the last whole line's key
+                key = keyed[-1][0] if keyed else None
+            start = 0 if key is None else order.index(key) if key in order else len(order)
+            redo.update(order[start:])
+        files.append((path, keyed, bool(tail) or len(keyed) != len(lines)))
+    done = [k for k in order if k not in redo]
+    finished = set(done)
+    if len(done) != len(done_lines) or done_tail:
+        write_atomic(done_path, b"".join(json.dumps(k).encode() + b"\n" for k in done))
+    for path, keyed, cut in files:
+        kept = [ln for key, ln in keyed if key in finished]
+        if cut or len(kept) != len(keyed):
+            write_atomic(path, b"".join(ln + b"\n" for ln in kept))
+    return finished
 
 
 class StageFiles:
@@ -93,17 +148,18 @@ def run_stage(
     stats.skipped = len(items) - len(pending)
     if pending:
         with (
-            files.out.open("ab") as out,
-            files.rejects.open("ab") as rej,
-            files.done.open("ab") as dn,
+            # Unbuffered: each line is on disk when _append returns, and a full disk is raised
+            # there, naming the file, not again from a buffer flushed at close.
+            files.out.open("ab", buffering=0) as out,
+            files.rejects.open("ab", buffering=0) as rej,
+            files.done.open("ab", buffering=0) as dn,
             progress.bar(label or stage, len(pending)) as advance,
         ):
             for key, outcome in work(pending):
                 if isinstance(outcome, Reject):
                     stats.rejects += 1
                     stats.reasons[outcome.reason] = stats.reasons.get(outcome.reason, 0) + 1
-                    rej.write(outcome.model_dump_json().encode() + b"\n")
-                    rej.flush()
+                    _append(rej, outcome.model_dump_json().encode() + b"\n")
                     if outcome.transient:
                         # Not done: a rerun retries it, and recover() drops this row then.
                         advance(rejected=True)
@@ -120,15 +176,25 @@ def run_stage(
                     if dropped:
                         rej.flush()
                     if outcome:
-                        out.write(b"".join(r.model_dump_json().encode() + b"\n" for r in outcome))
-                        out.flush()
+                        _append(out, b"".join(r.model_dump_json().encode() + b"\n"
+                                              for r in outcome))
                     stats.outputs += len(outcome)
                 # Only now is the key finished: its outputs are already on disk.
-                dn.write(json.dumps(key).encode() + b"\n")
-                dn.flush()
+                _append(dn, json.dumps(key).encode() + b"\n")
                 stats.processed += 1
                 advance(rejected=isinstance(outcome, Reject))
     return stats
+
+
+def _append(fh, data: bytes) -> None:
+    """Append to an unbuffered file; a full disk is an OSError naming the file (the half line
+    it may leave, recover() drops on the next run)."""
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[fh.write(view):]
+    except OSError as exc:
+        raise named(exc, fh.name) from None
 
 
 def key_of(*path: str) -> Callable[[bytes], str]:
@@ -139,6 +205,7 @@ def key_of(*path: str) -> Callable[[bytes], str]:
             value = value[part]
         return value
 
+    key.field = path[-1]  # type: ignore[attr-defined]  # to find the key in a partial line
     return key
 
 
@@ -147,6 +214,9 @@ def require(run_dir: Path, stage: str) -> Path:
     path = run_dir / f"{stage}.jsonl"
     if not path.exists():
         raise InputError(f"{run_dir} has no {stage}.jsonl yet: run `autoscholar {stage}` first")
+    if partial_tail(path):  # reading on would silently lose its last record
+        raise InputError(f"{path} ends in a partial line: rerun `autoscholar {stage} {run_dir}` "
+                         "(or the build) to redo that record first")
     return path
 
 

@@ -10,6 +10,7 @@ runs/<venue>-<year>/
   match.jsonl              MatchedQuery
   <stage>.rejects.jsonl    what a stage could not use, with the reason
   <stage>.done             input keys the stage has finished
+  parse.tries.json         runs each PDF has timed out in (3, then a permanent reject)
   dataset/                 {train,dev,test}.jsonl, hf/ (parquet + card)
   audit/report.html        the data-quality report
   manifest.json            tool version, settings (no secrets), input checksums, counts:
@@ -29,7 +30,7 @@ from pathlib import Path
 from . import __version__
 from .config import Settings
 from .errors import InputError
-from .io import read_jsonl, write_atomic
+from .io import read_json, read_jsonl, write_atomic
 from .records import Paper
 
 
@@ -113,7 +114,8 @@ def update_manifest(run_dir: Path, settings: Settings, stage: str, stats: dict,
     from .status import totals
 
     path = run_dir / "manifest.json"
-    manifest = json.loads(path.read_text()) if path.exists() else {}
+    manifest = read_json(path, "move it away and rerun (a new one is written; the stages' "
+                         "files are intact)") if path.exists() else {}
     manifest["tool"] = "autoscholar"
     manifest["version"] = __version__
     manifest["settings"] = settings.public_dict()
@@ -148,7 +150,7 @@ def redo(run_dir: Path, stage: str) -> None:
 
     first = NAMES.index(_stage(stage).name)
     for later in STAGES[first:]:
-        for suffix in (".jsonl", ".rejects.jsonl", ".done", ".settings.json"):
+        for suffix in (".jsonl", ".rejects.jsonl", ".done", ".settings.json", ".tries.json"):
             (run_dir / f"{later.name}{suffix}").unlink(missing_ok=True)
     if first == 0:
         for name in ("listing.jsonl", "listing.source.json"):

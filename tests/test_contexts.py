@@ -1,3 +1,5 @@
+import json
+
 from autoscholar.config import DEFAULT_SECTIONS
 from autoscholar.contexts import extract_contexts, find_target_sections, normalize_heading
 from autoscholar.records import BibEntry, CiteSpan, Paper, Paragraph, ParsedPaper, Section, Sentence
@@ -66,3 +68,59 @@ def test_contexts_replace_callouts_with_cite_keys_and_collect_refs():
         "An unlinked callout disappears.",
     ]
     assert [r.key for r in ctx.refs] == ["b1", "b3", "b0", "b2"]
+
+
+def _hostile_markup_pdf(path):
+    import pymupdf
+
+    from pdf_fixture import references, write_lines
+
+    doc = pymupdf.open()
+    p = doc.new_page(width=612, height=792)
+    y = write_lines(p, 150, 80, ["Hostile Markup in Related Work"], size=16, font="hebo")
+    y = write_lines(p, 72, y + 14, ["1   Introduction"], size=12, font="hebo")
+    y = write_lines(p, 72, y + 4, ["We study trust and optimization in teams [1, 2]."])
+    y = write_lines(p, 72, y + 12, ["2   Related Work"], size=12, font="hebo")
+    y = write_lines(p, 72, y + 4, [
+        "Trust in teams was studied by many authors [1]. Their macro \\cite{ref2} is",
+        "printed literally here. Behaviour-aware optimization followed [2].",
+    ])
+    references(p, y + 12)
+    doc.save(path)
+    return path
+
+
+def _snapshot_line(arxiv_id, title, author):
+    return json.dumps({"id": arxiv_id, "submitter": author, "authors": author, "title": title,
+                       "versions": [{"version": "v1", "created": "Mon, 6 Jan 2020 12:00:00 GMT"}],
+                       "update_date": "2020-01-06", "authors_parsed": [[author.split()[-1],
+                                                                        author.split()[0], ""]]})
+
+
+def test_a_literal_cite_in_the_pdf_text_is_not_a_citation(tmp_path):
+    """The sentence prints "\\cite{ref2}" as text: only the parser's own callouts ([1], [2])
+    become markers, so its question is answered by ref1's paper alone."""
+    from test_cli import run
+
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    _hostile_markup_pdf(pdfs / "hostile.pdf")
+    out = run("contexts", pdfs / "hostile.pdf").stdout.splitlines()
+    [ctx] = [json.loads(line) for line in out]
+    assert ctx["text"].count("\\cite{") == 2  # [1] and [2], not the printed one
+    assert "macro \\textbackslash{}cite{ref2} is printed" in ctx["text"]
+
+    snapshot = tmp_path / "arxiv.jsonl"
+    snapshot.write_text(_snapshot_line("2001.00001", "Trust in human-AI teams", "A. Author")
+                        + "\n" + _snapshot_line("2001.00002", "Behavior-aware optimization",
+                                                "B. Writer") + "\n")
+    run_dir = tmp_path / "run"
+    run("build", "--venue", "local", "--pdf-dir", pdfs, "--arxiv-index", snapshot,
+        "--year", "2024", "--out", run_dir)
+    rows = [json.loads(line) for split in ("train", "dev", "test")
+            for line in (run_dir / "dataset" / f"{split}.jsonl").read_text().splitlines()]
+    assert [row["answer_arxiv_id"] for row in rows] == [["2001.00001"]]
+    # The printed "\cite{ref2}" cites nothing: no query is made from its sentence.
+    assert not [row for row in rows if "macro" in row["question"].lower()]
+    queries = [json.loads(line) for line in (run_dir / "generate.jsonl").read_text().splitlines()]
+    assert not [q for q in queries if "macro" in q["question"].lower()]

@@ -149,5 +149,6 @@ def test_a_corrupt_stage_line_is_a_clear_input_error(tmp_path):
 
     path = tmp_path / "contexts.jsonl"
     path.write_text(SourceMeta(paper_id="a").model_dump_json() + "\n" + '{"paper_id": 3}\n')
-    with pytest.raises(InputError, match=r"contexts.jsonl:2 is not a SourceMeta record"):
+    with pytest.raises(InputError,
+                       match=r"contexts.jsonl:2 is damaged \(not a SourceMeta record.*--redo contexts"):
         list(read_jsonl(path, SourceMeta))

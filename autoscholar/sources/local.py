@@ -7,12 +7,19 @@ published is the date of the arXiv stamp on page 1 ("arXiv:2106.09685v2 [cs.CL] 
 the day that version was submitted) when there is one, else the metadata creation date, else
 None: the leakage rule needs it, and many arXiv PDFs carry no creation date.
 A PDF that will not open is still listed (the parse stage rejects it with a reason).
+
+The PDFs are read in parse's isolated workers (parse/pool.py), with its time and memory caps:
+a crafted PDF that would hang MuPDF or take gigabytes is listed by its file name instead.
+An entry named *.pdf that cannot become a paper (a folder, a dangling symlink, a name that is
+not UTF-8, which no JSON record can hold) is reported with its reason in one line on stderr
+and left out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from pathlib import Path
 
 from autoscholar.config import Settings
@@ -88,6 +95,16 @@ def _creation_date(doc) -> dt.date | None:
         return None
 
 
+def describe_paper(paper: Paper, path: Path) -> tuple[str, dt.date | None]:
+    """describe() with the pool's (paper, path) signature; runs in a worker process."""
+    return describe(path)
+
+
+def _readable_name(path: Path) -> Path:
+    """The path with bytes that are not UTF-8 (kept by Python as surrogates) as U+FFFD."""
+    return Path(str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
 def describe(path: Path) -> tuple[str, dt.date | None]:
     """(title, publication date) of one PDF; (stem, None) when it cannot be read."""
     import pymupdf
@@ -100,30 +117,102 @@ def describe(path: Path) -> tuple[str, dt.date | None]:
         return path.stem, None
 
 
-def list_papers(settings: Settings) -> list[Paper]:
-    folder = settings.pdf_dir
-    if folder is None:
+def _folder(settings: Settings) -> Path:
+    if settings.pdf_dir is None:
         raise InputError("--venue local needs --pdf-dir DIR")
-    folder = Path(folder).expanduser()
+    folder = Path(settings.pdf_dir).expanduser()
     if not folder.is_dir():
         raise InputError(f"--pdf-dir {folder}: no such folder")
-    pdfs = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".pdf" and p.is_file())
+    return folder
+
+
+def pdf_files(folder: Path) -> list[Path]:
+    """The folder's *.pdf files in name order; what cannot be a paper is reported on stderr."""
+    pdfs, refused = [], []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".pdf"):
+        if path.is_symlink() and not path.exists():
+            refused.append(f"{_readable_name(path).name} (a dangling symlink)")
+        elif path.is_dir():
+            refused.append(f"{_readable_name(path).name} (a folder)")
+        elif not path.is_file():
+            refused.append(f"{_readable_name(path).name} (not a regular file)")
+        elif not _utf8(str(path.resolve())):  # its path could not be written to listing.jsonl
+            refused.append(f"{_readable_name(path).name} (its name is not UTF-8: rename it)")
+        else:
+            pdfs.append(path)
+    if refused:
+        print(f"local: left out {len(refused)} of {folder}: " + ", ".join(refused),
+              file=sys.stderr)
+    return pdfs
+
+
+def _unique_id(path: Path, seen: set[str]) -> str:
+    """The sanitised stem; when another paper has it ("A.pdf" and "A.PDF", "a b" and "a_b"
+    sanitised alike), the sanitised name, then a counter: deterministic in name order, and
+    every file keeps a paper of its own."""
+    for candidate in (sanitize_id(path.stem), sanitize_id(path.name)):
+        if candidate not in seen:
+            return candidate
+    n = 2
+    while f"{sanitize_id(path.name)}-{n}" in seen:
+        n += 1
+    return f"{sanitize_id(path.name)}-{n}"
+
+
+def _papers(paths: list[Path], settings: Settings, seen: set[str]) -> list[Paper]:
+    papers = []
+    for path in paths:
+        paper_id = _unique_id(path, seen)
+        seen.add(paper_id)
+        papers.append(Paper(paper_id=paper_id, venue="local", year=settings.year,
+                            title=path.stem, pdf_path=str(path.resolve()), source="local"))
+    return _described(papers, settings)
+
+
+def list_papers(settings: Settings) -> list[Paper]:
+    folder = _folder(settings)
+    pdfs = pdf_files(folder)
     if not pdfs:
         raise InputError(f"--pdf-dir {folder}: no *.pdf files in it")
-    papers, seen = [], set()
-    for path in pdfs:
-        paper_id = sanitize_id(path.stem)
-        if paper_id in seen:  # "A.pdf" and "A.PDF": keep both, distinctly
-            paper_id = sanitize_id(path.name)
-        seen.add(paper_id)
-        title, published = describe(path)
-        papers.append(Paper(
-            paper_id=paper_id,
-            venue="local",
-            year=settings.year,
-            title=title,
-            pdf_path=str(path.resolve()),
-            published=published,
-            source="local",
-        ))
-    return papers
+    return _papers(pdfs, settings, set())
+
+
+def refresh(listed: list[Paper], settings: Settings) -> tuple[list[Paper], list[Paper]]:
+    """A folder listed before, as it is now: (the listing with the PDFs added since appended,
+    the listed papers whose file is gone). Those stay listed: their records are made."""
+    folder = _folder(settings)
+    known = {p.pdf_path for p in listed}
+    on_disk = pdf_files(folder)
+    new = [p for p in on_disk if str(p.resolve()) not in known]
+    present = {str(p.resolve()) for p in on_disk}
+    gone = [p for p in listed if p.pdf_path not in present]
+    added = _papers(new, settings, {p.paper_id for p in listed}) if new else []
+    return listed + added, gone
+
+
+def _described(papers: list[Paper], settings: Settings) -> list[Paper]:
+    """Each paper with its title and date read in an isolated worker; on a timeout, crash or
+    memory cap it keeps its file name as title (parse then rejects the PDF with the reason)."""
+    from autoscholar.errors import ParseError
+    from autoscholar.parse.pool import parse_isolated
+
+    found: dict[str, tuple[str, dt.date | None]] = {}
+    items = [(p, Path(p.pdf_path or "")) for p in papers]
+    for paper, result in parse_isolated(items, settings.parse_workers, settings.parse_timeout,
+                                        settings.parse_memory_mb, parse_fn=describe_paper):
+        if not isinstance(result, ParseError):
+            found[paper.paper_id] = result
+    out = []
+    for paper in papers:
+        title, published = found.get(paper.paper_id, (paper.title, None))
+        out.append(paper.model_copy(update={"title": title or paper.title,
+                                            "published": published}))
+    return out
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
