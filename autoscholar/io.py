@@ -149,6 +149,20 @@ def reject_reasons(path: Path) -> dict[str, int]:
     return reasons
 
 
+def reject_keys(path: Path) -> dict[str, set[str]]:
+    """Each reject reason of a rejects file with the input keys it rejected whole (a reject
+    naming one query_id dropped a single query of an input that gave others)."""
+    keys: dict[str, set[str]] = {}
+    for number, ln in numbered_lines(path.read_bytes()) if path.exists() else []:
+        try:
+            row = json.loads(ln)
+            if row.get("query_id") is None:
+                keys.setdefault(row["reason"], set()).add(row["key"])
+        except (ValueError, KeyError, TypeError):
+            raise damaged(path, number, "not a reject record") from None
+    return keys
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:

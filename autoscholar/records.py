@@ -53,6 +53,10 @@ NOT_QUALIFYING_REASONS: frozenset[str] = frozenset({
     "too-many-pages", "too-many-blocks",  # size caps we set, not a broken file
     "no-related-work-section", "no-citation-contexts", "no-query",
     "no-answer-on-arxiv", "near-duplicate",
+    # a model's question that quotes a title or names an author, is empty or too long: the
+    # model answered, the question does not qualify (generate/validate.py)
+    "title-in-question", "author-in-question", "empty-question", "long-question",
+    "multi-condition",
 })
 FAILURE_REASONS: frozenset[str] = frozenset({
     "download-failed",
@@ -60,6 +64,8 @@ FAILURE_REASONS: frozenset[str] = frozenset({
     "out-of-memory", "timeout", "worker-crashed", "parser-error", "bad-input", "bad-tei",
     "entity-expansion", "connection", "server-busy", "server-error", "grobid-failed",
     "malformed-llm-output", "truncated-llm-output", "llm-refusal", "llm-request-rejected",
+    "batch-failed",
+    "unknown-key",  # an answer the passage does not cite: the model broke the one hard rule
 })
 
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .io import reject_reasons
+from .io import reject_keys
 from .records import FAILURE_REASONS
 
 
-def failures(run_dir: Path, stage: str) -> dict[str, int]:
-    """Failure reasons of a stage's rejects on disk, with their counts."""
-    reasons = reject_reasons(run_dir / f"{stage}.rejects.jsonl")
-    return {r: n for r, n in reasons.items() if r in FAILURE_REASONS}
+def failed_inputs(run_dir: Path, stage: str) -> dict[str, set[str]]:
+    """The input keys each failure reason of a stage's rejects on disk rejected whole: counted
+    by key, since generate also writes a reject for each single query it drops."""
+    keys = reject_keys(run_dir / f"{stage}.rejects.jsonl")
+    return {r: k for r, k in keys.items() if r in FAILURE_REASONS}
 
 
 def problems(run_dir: Path, stats: dict[str, dict], max_error_rate: float) -> list[str]:
@@ -29,10 +30,11 @@ def problems(run_dir: Path, stats: dict[str, dict], max_error_rate: float) -> li
         inputs = s.get("inputs")
         if not inputs:  # publish and audit have no per-input counts; nothing in is no rate
             continue
-        failed = failures(run_dir, stage)
-        count = min(sum(failed.values()), inputs)
+        failed = failed_inputs(run_dir, stage)
+        count = min(len(set().union(*failed.values())), inputs)
         if count / inputs > max_error_rate:
-            top = ", ".join(f"{n} {r}" for r, n in sorted(failed.items(), key=lambda x: -x[1]))
+            top = ", ".join(f"{len(k)} {r}" for r, k in sorted(failed.items(),
+                                                                 key=lambda x: -len(x[1])))
             found.append(f"{stage} failed on {count} of {inputs} inputs ({top}; more than "
                          f"--max-error-rate {max_error_rate:g}; see {stage}.rejects.jsonl)")
     published = stats.get("publish", {}).get("examples")
