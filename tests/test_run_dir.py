@@ -227,7 +227,8 @@ def test_preflight_refuses_missing_services_before_any_fetch(tmp_path):
     proc = run("build", "--venue", "demo", "--out", out, "--arxiv-index", empty_index,
                check=False)
     assert proc.returncode == 1 and "preflight arxiv-index" in proc.stderr
-    assert "expected 'autoscholar-arxiv-index/1'" in proc.stderr and not out.exists()
+    from autoscholar.arxiv.index import FORMAT
+    assert f"expected {FORMAT!r}" in proc.stderr and not out.exists()
     # A live Grobid passes (its /api/isalive answers "true"); the build then goes on.
     with FakeGrobid({}) as grobid:
         proc = run("build", "--venue", "local", "--pdf-dir", pdfs, "--out", out, "--parser",
