@@ -16,12 +16,11 @@ from autoscholar.generate import batch, first_request
 from autoscholar.generate.llm import cache_key, cache_path, request_body
 from autoscholar.generate.stage import generate
 from autoscholar.io import read_jsonl
-from autoscholar.records import CitationContext, Query, Reject
-from autoscholar.stages import build
+from autoscholar.records import Query, Reject
 
 from fakes.openai_server import FakeOpenAI
 from test_cli import CLI, dataset_bytes, run
-from test_llm import answer_all
+from test_llm import answer_all, contexts, contexts_run, run_dir  # noqa: F401 - fixtures
 
 SECRET = "sk-BATCH-SECRET-77"
 
@@ -30,22 +29,6 @@ def good(body):
     return 200, answer_all(body)
 
 
-@pytest.fixture(scope="module")
-def contexts_run(tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("contexts") / "run"
-    build(Settings(venue="demo", run_dir=run_dir), stages=["fetch", "parse", "contexts"])
-    return run_dir
-
-
-@pytest.fixture
-def run_dir(contexts_run, tmp_path):
-    target = tmp_path / "run"
-    shutil.copytree(contexts_run, target)
-    return target
-
-
-def contexts(run_dir):
-    return list(read_jsonl(run_dir / "contexts.jsonl", CitationContext))
 
 
 def batch_settings(server, run_dir, **kw) -> Settings:

@@ -8,20 +8,11 @@ from pathlib import Path
 import pytest
 
 from test_cli import dataset_bytes, run
+from test_run_dir import copy_of, demo  # noqa: F401 - fixtures
 
 STAGE_FILES = ("fetch", "parse", "contexts", "generate", "match")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    run_dir = tmp_path_factory.mktemp("demo") / "run"
-    run("build", "--venue", "demo", "--out", run_dir)
-    return run_dir
-
-
-def copy_of(demo: Path, target: Path) -> Path:
-    shutil.copytree(demo, target)
-    return target
 
 
 def rebuild(run_dir: Path, *extra, check=True):

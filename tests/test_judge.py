@@ -4,7 +4,6 @@ cached, budgeted client, reasons kept, unusable answers kept as errors, kappa vs
 import csv
 import json
 import re
-import shutil
 
 import pytest
 
@@ -12,24 +11,12 @@ from autoscholar.audit.review import cohen_kappa, load_verdicts
 from autoscholar.audit.run import run_audit
 from autoscholar.config import Settings
 from autoscholar.errors import ServiceError
-from autoscholar.stages import build
 
 from fakes.openai_server import FakeOpenAI, strict_schema_problem
+from test_audit import demo, demo_built  # noqa: F401 - fixtures
 from test_cli import run
 
 
-@pytest.fixture(scope="module")
-def demo_built(tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("judge") / "run"
-    build(Settings(venue="demo", run_dir=run_dir))
-    return run_dir
-
-
-@pytest.fixture
-def demo(demo_built, tmp_path):
-    target = tmp_path / "run"
-    shutil.copytree(demo_built, target)
-    return target
 
 
 def answer_ids(body: dict) -> list[str]:
