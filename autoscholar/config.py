@@ -101,19 +101,13 @@ class Settings(BaseSettings):
 
     # The registries are the only lists of venues and parsers, so a value from the
     # environment (AUTOSCHOLAR_VENUE, AUTOSCHOLAR_PARSER) is refused like a flag would be.
-    @field_validator("venue")
+    @field_validator("venue", "parser")
     @classmethod
-    def _known_venue(cls, venue: str) -> str:
-        if venue not in SOURCES:
-            raise ValueError(f"unknown venue {venue!r}: one of {', '.join(VENUES)}")
-        return venue
-
-    @field_validator("parser")
-    @classmethod
-    def _known_parser(cls, parser: str) -> str:
-        if parser not in BACKENDS:
-            raise ValueError(f"unknown parser {parser!r}: one of {', '.join(PARSERS)}")
-        return parser
+    def _registered(cls, value: str, info) -> str:
+        known = SOURCES if info.field_name == "venue" else BACKENDS
+        if value not in known:
+            raise ValueError(f"unknown {info.field_name} {value!r}: one of {', '.join(known)}")
+        return value
 
     @model_validator(mode="after")
     def _year_the_venue_covers(self) -> "Settings":
