@@ -41,16 +41,44 @@ def natural_key(text: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
+def split_size(value: float | None, what: str) -> int | float | None:
+    """A count of queries (whole number >= 1), a fraction of the papers (below 1), or None."""
+    if value is None or value < 1:
+        return value
+    if value != int(value):
+        raise InputError(f"{what} {value} is neither a fraction below 1 nor a whole number of "
+                         "queries")
+    return int(value)
+
+
 def assign_splits(paper_ids: list[str], settings: Settings) -> dict[str, str]:
     """Split by source paper, so no paper's queries leak between splits. Deterministic: papers
-    are ordered by a seeded hash and the first ones go to test, then dev, the rest to train."""
+    are ordered by a seeded hash and the first ones go to test, then dev, the rest to train.
+    `paper_ids` has one entry per query, so a size given as a count of queries is met by
+    taking whole papers in that order until the split holds at least that many queries."""
+    per_paper = Counter(paper_ids)
     ordered = sorted(
-        set(paper_ids),
+        per_paper,
         key=lambda p: hashlib.sha256(f"{settings.split_seed}:{p}".encode()).hexdigest(),
     )
     n = len(ordered)
-    n_test = round(n * settings.test_fraction) if n >= 10 else (1 if n >= 3 else 0)
-    n_dev = round(n * settings.dev_fraction) if n >= 10 else (1 if n >= 3 else 0)
+    test = split_size(settings.test_size, "--test-size")
+    dev = split_size(settings.dev_size, "--dev-size")
+    def papers_for(size, fraction: float, start: int) -> int:
+        if isinstance(size, int):
+            taken = queries = 0
+            while start + taken < n and queries < size:
+                queries += per_paper[ordered[start + taken]]
+                taken += 1
+            return taken
+        share = fraction if size is None else size
+        return round(n * share) if n >= 10 else (1 if n >= 3 else 0)
+
+    n_test = papers_for(test, settings.test_fraction, 0)
+    n_dev = papers_for(dev, settings.dev_fraction, n_test)
+    if (isinstance(test, int) or isinstance(dev, int)) and n_test + n_dev >= n > 0:
+        raise InputError(f"--test-size {settings.test_size} / --dev-size {settings.dev_size} take "
+                         f"all {n} source papers ({len(paper_ids)} queries): none is left to train")
     split = {}
     for i, paper_id in enumerate(ordered):
         split[paper_id] = "test" if i < n_test else "dev" if i < n_test + n_dev else "train"
