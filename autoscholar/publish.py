@@ -19,6 +19,7 @@ import jsonlines
 from pydantic import BaseModel
 
 from . import __version__
+from .card import dataset_card
 from .config import Settings
 from .near_duplicates import near_duplicate_queries
 from .errors import InputError
@@ -169,12 +170,12 @@ def publish(settings: Settings, run_dir: Path) -> PublishStats:
     write_atomic(run_dir / "publish.rejects.jsonl",
                  "".join(r.model_dump_json() + "\n" for r in rejects))
     stats.rejects = dict(Counter(r.reason for r in rejects))
-    write_hf(out / "hf", examples, settings, stats)
+    write_hf(out / "hf", examples, settings, stats, run_dir)
     return stats
 
 
 def write_hf(hf_dir: Path, examples: dict[str, list[Example]], settings: Settings,
-             stats: PublishStats) -> None:
+             stats: PublishStats, run_dir: Path) -> None:
     """Parquet files in the Hub's layout plus a dataset card: `push` uploads this folder as is,
     and `datasets.load_dataset(str(hf_dir))` reads it locally. Every split gets its file, with
     the full schema even at 0 rows, so an empty or partly empty dataset still loads."""
@@ -190,7 +191,8 @@ def write_hf(hf_dir: Path, examples: dict[str, list[Example]], settings: Setting
         columns = {name: [r[name] for r in records] for name in features}
         datasets.Dataset.from_dict(columns, features=features).to_parquet(buf)
         write_atomic(hf_dir / "data" / f"{split}-00000-of-00001.parquet", buf.getvalue())
-    write_atomic(hf_dir / "README.md", dataset_card(examples, settings, stats))
+    # The card last: it describes the files above, and the push uploads it after them.
+    write_atomic(hf_dir / "README.md", dataset_card(run_dir, examples, settings, stats))
 
 
 def features_of(model: type[BaseModel]) -> dict:
@@ -212,64 +214,3 @@ def features_of(model: type[BaseModel]) -> dict:
 
     hints = get_type_hints(model)
     return {name: feature(hints[name]) for name in model.model_fields}
-
-
-EMPTY_NOTE = """
-This dataset has no rows. Its files have the full schema: read them with
-`datasets.load_dataset(path, streaming=True)` or pyarrow (`load_dataset` without streaming
-refuses a split of 0 rows).
-"""
-
-
-def dataset_card(examples: dict[str, list[Example]], settings: Settings,
-                 stats: PublishStats) -> str:
-    # datasets (5.x) cannot load a 0-row split without streaming=True (huggingface/datasets
-    # PR 8401), so the card lists the splits with rows; with none at all it lists every split,
-    # whose files have the full schema, so load_dataset(path, streaming=True) and pyarrow work.
-    listed = [s for s, rows in examples.items() if rows] or list(examples)
-    configs = "\n".join(
-        f"  - split: {split}\n    path: data/{split}-00000-of-00001.parquet" for split in listed
-    )
-    generators = sorted({r.generator for rows in examples.values() for r in rows})
-    prompts = sorted({r.prompt_version for rows in examples.values() for r in rows})
-    table = "\n".join(
-        f"| {s} | {stats.examples[s]} | {stats.papers[s]} |" for s in SPLITS
-    )
-    venue = f"{settings.venue} {settings.year or ''}".strip()
-    return f"""---
-configs:
-- config_name: default
-  data_files:
-{configs}
-task_categories:
-- text-retrieval
-language:
-- en
-tags:
-- scholarly-search
-- autoscholarquery
----
-
-# AutoScholarQuery-style queries: {venue}
-
-Fine-grained scholarly search queries, each paired with the arXiv papers that answer it, mined
-from the Related Work sections of {venue} papers by autoscholar {__version__} (the construction
-of PaSa's AutoScholarQuery). Splits are by source paper.
-
-| split | queries | source papers |
-|---|---|---|
-{table}
-
-Query generator: {", ".join(generators) or "-"}; prompt version: {", ".join(prompts) or "-"}.
-Dropped while publishing: {dict(sorted(stats.rejects.items())) or "nothing"}.
-{EMPTY_NOTE if not any(examples.values()) else ""}
-## Fields
-- `qid`, `question`: the query.
-- `answer`, `answer_arxiv_id`: arXiv titles and ids (no version), index-aligned. Only papers whose
-  first arXiv version predates the source paper are kept.
-- `source_meta`: `published_time` (YYYYMMDD), `paper_id`, `title`, `venue`, `year` of the paper
-  the query was mined from.
-- Provenance: `query_id`, `section`, `context` (the paragraph, with `\\cite{{key}}` markers),
-  `answer_provenance` (each answer's bibliography key, raw reference string, match method and
-  score), `generator`, `prompt_version`.
-"""

@@ -76,7 +76,7 @@ def test_publish_splits_by_paper_numbers_qids_and_drops(tmp_path):
     assert hf["train"].num_rows == stats.examples["train"]
     assert hf["test"][0]["answer_arxiv_id"][0].startswith("2101.")
     card = (tmp_path / "dataset" / "hf" / "README.md").read_text()
-    assert card.startswith("---\nconfigs:") and "| train |" in card
+    assert card.startswith("---\nlicense: other\n") and "| train |" in card
 
 
 def test_publish_is_deterministic_whatever_the_input_order(tmp_path):
@@ -242,3 +242,57 @@ def test_publish_command_takes_sizes_and_rejects_a_bad_one_in_one_line(tmp_path)
     assert bad.returncode == 1 and bad.stderr.strip().count("\n") == 0
     assert "--test-size 1.5 is neither a fraction" in bad.stderr
     assert (tmp_path / "dataset" / "train.jsonl").read_bytes() == before  # nothing lost
+
+
+def test_card_metadata_parses_with_the_hubs_keys_and_the_folder_loads(tmp_path):
+    from huggingface_hub import DatasetCard
+
+    from autoscholar.card import size_category
+    from autoscholar.publish import features_of
+
+    write_match(tmp_path, corpus())
+    stats = publish(Settings(), tmp_path)
+    hf_dir = tmp_path / "dataset" / "hf"
+    card = DatasetCard.load(hf_dir / "README.md")
+    meta = card.data.to_dict()
+    assert meta["license"] == "other" and meta["license_name"]  # the Hub wants a name for other
+    assert meta["pretty_name"] == "AutoScholarQuery-style queries: demo"
+    assert meta["task_categories"] == ["text-retrieval"] and meta["size_categories"] == ["n<1K"]
+    assert meta["configs"] == [{"config_name": "default", "data_files": [
+        {"split": s, "path": f"data/{s}-00000-of-00001.parquet"} for s in ("train", "dev", "test")]}]
+    assert "`context` field quotes the source papers'" in card.text
+    assert "load_dataset(" in card.text and "@article{he2025pasa" in card.text
+    assert "| match | 74 | 0 |" in card.text and "| publish | 72 | 2 |" in card.text
+    assert "No audit of this dataset yet" in card.text
+    loaded = datasets.load_dataset(str(hf_dir))
+    assert {s: loaded[s].num_rows for s in loaded} == stats.examples
+    assert all(loaded[s].features == datasets.Features(features_of(Example)) for s in loaded)
+    licensed = tmp_path / "licensed"
+    write_match(licensed, corpus())
+    publish(Settings(license="cc-by-4.0"), licensed)
+    meta = DatasetCard.load(licensed / "dataset" / "hf" / "README.md").data.to_dict()
+    assert meta["license"] == "cc-by-4.0" and "license_name" not in meta
+    assert [size_category(n) for n in (0, 999, 1000, 9999, 10**5, 10**12)] == \
+        ["n<1K", "n<1K", "1K<n<10K", "1K<n<10K", "100K<n<1M", "n>1T"]
+
+
+def test_card_shows_the_audit_of_this_dataset_with_intervals_and_never_a_stale_one(tmp_path):
+    from huggingface_hub import DatasetCard
+
+    from autoscholar.audit.review import rate
+
+    write_match(tmp_path, corpus())
+    publish(Settings(), tmp_path)
+    write_report(tmp_path)
+    figures = json.loads((tmp_path / "audit" / "audit.json").read_text())
+    figures["review"] = {"human": {"rates": {"query_qualified": rate([True] * 18 + [False] * 2)}}}
+    (tmp_path / "audit" / "audit.json").write_text(json.dumps(figures))
+    publish(Settings(), tmp_path)
+    text = DatasetCard.load(tmp_path / "dataset" / "hf" / "README.md").text
+    assert "query_qualified (human review): 0.90 (95% CI 0.70-0.97, n=20)" in text
+    assert "Mean answers per query: 1.00" in text
+    # an audit of another publish (other counts) must not be shown as this dataset's
+    write_match(tmp_path, corpus()[:40])
+    publish(Settings(), tmp_path)
+    text = DatasetCard.load(tmp_path / "dataset" / "hf" / "README.md").text
+    assert "query_qualified" not in text and "No audit of this dataset yet" in text
