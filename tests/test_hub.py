@@ -118,7 +118,9 @@ def test_push_uploads_exactly_the_folder(tmp_path, library_logs, capfd):
                                 "data/test-00000-of-00001.parquet",
                                 "data/train-00000-of-00001.parquet"]
     assert hub_files(hub, "alice/autoscholar-demo") == expected  # byte for byte
-    assert [line["value"]["path"] for line in repo.commits[-1]["lines"][1:]] == sorted(expected)
+    # the card last, after the data it describes
+    assert [line["value"]["path"] for line in repo.commits[-1]["lines"][1:]] == \
+        sorted(expected)[1:] + ["README.md"]
     assert hub.unknown == []
 
     assert_token_only_in_auth_header(hub, token)
@@ -160,6 +162,16 @@ def test_lfs_upload_path_when_the_hub_asks_for_lfs(tmp_path, monkeypatch):
     assert hub_files(hub, "alice/ds") == local_files(folder)
     assert repo.lfs == {"data/train-00000-of-00001.parquet", "data/test-00000-of-00001.parquet"}
     assert sum(r.path.startswith("/lfs-upload/") for r in hub.requests) == 2
+    # The card is written after the data: both parquet bodies reach storage before the one
+    # commit, whose last line carries the card.
+    order = [r.path for r in hub.requests]
+    commits = [i for i, path in enumerate(order) if "/commit/" in path]
+    uploads = [i for i, path in enumerate(order) if path.startswith("/lfs-upload/")]
+    assert len(commits) == 1 and max(uploads) < commits[0]
+    lines = [json.loads(line) for line in hub.requests[commits[0]].body.splitlines()]
+    assert [(line["key"], line["value"].get("path")) for line in lines[1:]] == [
+        ("lfsFile", "data/test-00000-of-00001.parquet"),
+        ("lfsFile", "data/train-00000-of-00001.parquet"), ("file", "README.md")]
     assert_token_only_in_auth_header(hub, token)
     assert hub.unknown == []
 
