@@ -243,3 +243,29 @@ def test_bad_input_fails_before_any_request(tmp_path, setup, repo_id, message):
     setup(folder)
     with pytest.raises(InputError, match=message):
         push(folder, repo_id, "hf_unused", endpoint="http://127.0.0.1:9")
+
+
+def test_publish_command_uploads_the_published_folder_to_the_repo(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from test_publish import corpus, write_match
+
+    token = new_token()
+    run_dir = tmp_path / "run"
+    write_match(run_dir, corpus())
+    with FakeHub(token) as hub:
+        env = {**os.environ, "HF_TOKEN": token, "HF_ENDPOINT": hub.url,
+               "HF_HOME": str(tmp_path / "hf-home")}
+        env.pop("AUTOSCHOLAR_HUB_TOKEN", None)
+        done = subprocess.run([sys.executable, "-m", "autoscholar.cli", "publish", str(run_dir),
+                               "--repo", "alice/queries", "--private", "--license", "cc-by-4.0"],
+                              capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert token not in done.stdout + done.stderr
+    repo = hub.repos["alice/queries"]
+    assert repo.private and f"pushed:  {hub.url}/datasets/alice/queries/commit/" in done.stdout
+    assert hub_files(hub, "alice/queries") == local_files(run_dir / "dataset" / "hf")
+    assert b"license: cc-by-4.0\n" in repo.files["README.md"]
+    assert [line["value"]["path"] for line in repo.commits[-1]["lines"][1:]][-1] == "README.md"
