@@ -488,17 +488,24 @@ def audit(
 def publish(
     run_dir: Path = typer.Argument(..., help="Run directory made by `autoscholar build`."),
     push_to_hub: Optional[str] = typer.Option(
-        None, "--push-to-hub", metavar="OWNER/NAME",
+        None, "--repo", "--push-to-hub", metavar="OWNER/NAME",
         help="Then push dataset/hf (parquet + card) to this Hugging Face dataset repo, created if "
         "missing. Token: AUTOSCHOLAR_HUB_TOKEN or HF_TOKEN. HF_ENDPOINT picks another Hub."),
     private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
+    dev_size: Optional[float] = typer.Option(
+        None, "--dev-size", help="Dev split: a whole number of queries (e.g. 1000, reached by "
+        "whole source papers) or a fraction of the source papers (e.g. 0.1, the default)."),
+    test_size: Optional[float] = typer.Option(None, "--test-size", help="Test split: as --dev-size."),
+    license: Optional[str] = typer.Option(
+        None, "--license", help="The dataset card's license (a Hub license id; default 'other': "
+        "the contexts quote the source papers, whose licenses vary)."),
 ) -> None:
     """Publish stage only: dedup, split, write JSONL, parquet and a dataset card; with
     --push-to-hub, also upload the parquet files and card to the Hugging Face Hub."""
     from .hub import push
     from .stages import run_named
 
-    settings = _settings_for_run(run_dir)
+    settings = _settings_for_run(run_dir, dev_size=dev_size, test_size=test_size, license=license)
     _report({"publish": run_named("publish", settings, run_dir)})
     if push_to_hub:
         token = settings.hub_token.get_secret_value() if settings.hub_token else None

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     split_seed: str = "autoscholar"
     dev_fraction: float = 0.1
     test_fraction: float = 0.1
+    # Split sizes given as `--dev-size/--test-size`: a whole number >= 1 is a count of queries
+    # (PaSa's 1000), reached by whole source papers; below 1, a fraction of the source papers.
+    # None keeps dev_fraction/test_fraction, so runs made before the flags split as they did.
+    dev_size: float | None = Field(None, ge=0)
+    test_size: float | None = Field(None, ge=0)
+    # The dataset card's YAML license (a Hub license id); see publish.LICENSE_NOTE.
+    license: str = "other"
     hub_token: SecretStr | None = None
     # build exits non-zero when a stage failed (FAILURE_REASONS) on more than this share of
     # its inputs; inputs that merely do not qualify never count.

@@ -1,7 +1,7 @@
 """Push the published dataset folder (`<run>/dataset/hf`) to a dataset repo on the Hugging Face Hub.
 
 The folder is already in the Hub's layout (data/<split>-00000-of-00001.parquet plus a README.md
-card with YAML `configs`), so pushing is one `upload_folder` commit. Remote files that are not in
+card with YAML `configs`), so pushing is one commit, the card after the data. Remote files that are not in
 the folder are deleted in the same commit, so after a push the repo holds exactly the folder (and
 the Hub's own .gitattributes): a split that became empty does not linger on the Hub.
 
@@ -20,11 +20,6 @@ from .errors import InputError, ServiceError
 
 log = logging.getLogger(__name__)
 
-# What a pushed dataset consists of: anything else in the folder (editor or temp files such as
-# write_atomic's `.README.md.*.tmp` after a crash) is neither uploaded nor kept on the Hub.
-UPLOAD_PATTERNS = ["README.md", "data/*.parquet"]
-
-
 def resolve_endpoint(endpoint: str | None) -> str | None:
     """The endpoint given, else HF_ENDPOINT read now (huggingface_hub only reads it at import),
     else None: the library's default (huggingface.co, or its staging host when asked)."""
@@ -33,7 +28,9 @@ def resolve_endpoint(endpoint: str | None) -> str | None:
 
 
 def check_folder(hf_dir: Path) -> list[str]:
-    """The files a push would upload, relative to hf_dir; InputError when it is not a dataset."""
+    """The files a push would upload, relative to hf_dir; InputError when it is not a dataset.
+    Only the card and data/*.parquet: anything else in the folder (editor or temp files such as
+    write_atomic's `.README.md.*.tmp` after a crash) is neither uploaded nor kept on the Hub."""
     if not hf_dir.is_dir():
         raise InputError(f"{hf_dir} is not a folder: run `autoscholar publish` first")
     if not (hf_dir / "README.md").is_file():
@@ -55,6 +52,21 @@ def check_repo_id(repo_id: str) -> None:
         raise InputError(f"invalid Hub repo {repo_id!r}: {str(exc).splitlines()[0]}") from None
 
 
+def operations(api, repo_id: str, hf_dir: Path, files: list[str]) -> list:
+    """One commit: remote files the folder no longer has deleted, the parquet files added, and
+    the card last. upload_folder would send the card first (it sorts paths) and, with hf_xet,
+    may split a folder over several commits; one commit with the card after the data means the
+    Hub never shows a card describing files it does not hold yet."""
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+    remote = api.list_repo_files(repo_id, repo_type="dataset")
+    stale = [path for path in remote if path not in files and path != ".gitattributes"]
+    data = [f for f in files if f != "README.md"]
+    return ([CommitOperationDelete(path_in_repo=path) for path in stale]
+            + [CommitOperationAdd(path_in_repo=f, path_or_fileobj=str(hf_dir / f))
+               for f in [*data, "README.md"]])
+
+
 def push(hf_dir: Path, repo_id: str, token: str | None, endpoint: str | None = None,
          private: bool = False) -> str:
     """Create the dataset repo if needed and commit the folder to its main branch; returns the
@@ -74,12 +86,10 @@ def push(hf_dir: Path, repo_id: str, token: str | None, endpoint: str | None = N
     where = api.endpoint
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-        info = api.upload_folder(
+        info = api.create_commit(
             repo_id=repo_id,
             repo_type="dataset",
-            folder_path=hf_dir,
-            allow_patterns=UPLOAD_PATTERNS,
-            delete_patterns="*",  # never touches .gitattributes (the library keeps it)
+            operations=operations(api, repo_id, hf_dir, files),
             commit_message=f"Publish dataset ({len(files)} files) with autoscholar {__version__}",
         )
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line, or is re-raised

@@ -19,6 +19,7 @@ import jsonlines
 from pydantic import BaseModel
 
 from . import __version__
+from .card import dataset_card
 from .config import Settings
 from .near_duplicates import near_duplicate_queries
 from .errors import InputError
@@ -41,16 +42,44 @@ def natural_key(text: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
+def split_size(value: float | None, what: str) -> int | float | None:
+    """A count of queries (whole number >= 1), a fraction of the papers (below 1), or None."""
+    if value is None or value < 1:
+        return value
+    if value != int(value):
+        raise InputError(f"{what} {value} is neither a fraction below 1 nor a whole number of "
+                         "queries")
+    return int(value)
+
+
 def assign_splits(paper_ids: list[str], settings: Settings) -> dict[str, str]:
     """Split by source paper, so no paper's queries leak between splits. Deterministic: papers
-    are ordered by a seeded hash and the first ones go to test, then dev, the rest to train."""
+    are ordered by a seeded hash and the first ones go to test, then dev, the rest to train.
+    `paper_ids` has one entry per query, so a size given as a count of queries is met by
+    taking whole papers in that order until the split holds at least that many queries."""
+    per_paper = Counter(paper_ids)
     ordered = sorted(
-        set(paper_ids),
+        per_paper,
         key=lambda p: hashlib.sha256(f"{settings.split_seed}:{p}".encode()).hexdigest(),
     )
     n = len(ordered)
-    n_test = round(n * settings.test_fraction) if n >= 10 else (1 if n >= 3 else 0)
-    n_dev = round(n * settings.dev_fraction) if n >= 10 else (1 if n >= 3 else 0)
+    test = split_size(settings.test_size, "--test-size")
+    dev = split_size(settings.dev_size, "--dev-size")
+    def papers_for(size, fraction: float, start: int) -> int:
+        if isinstance(size, int):
+            taken = queries = 0
+            while start + taken < n and queries < size:
+                queries += per_paper[ordered[start + taken]]
+                taken += 1
+            return taken
+        share = fraction if size is None else size
+        return round(n * share) if n >= 10 else (1 if n >= 3 else 0)
+
+    n_test = papers_for(test, settings.test_fraction, 0)
+    n_dev = papers_for(dev, settings.dev_fraction, n_test)
+    if (isinstance(test, int) or isinstance(dev, int)) and n_test + n_dev >= n > 0:
+        raise InputError(f"--test-size {settings.test_size} / --dev-size {settings.dev_size} take "
+                         f"all {n} source papers ({len(paper_ids)} queries): none is left to train")
     split = {}
     for i, paper_id in enumerate(ordered):
         split[paper_id] = "test" if i < n_test else "dev" if i < n_test + n_dev else "train"
@@ -141,12 +170,12 @@ def publish(settings: Settings, run_dir: Path) -> PublishStats:
     write_atomic(run_dir / "publish.rejects.jsonl",
                  "".join(r.model_dump_json() + "\n" for r in rejects))
     stats.rejects = dict(Counter(r.reason for r in rejects))
-    write_hf(out / "hf", examples, settings, stats)
+    write_hf(out / "hf", examples, settings, stats, run_dir)
     return stats
 
 
 def write_hf(hf_dir: Path, examples: dict[str, list[Example]], settings: Settings,
-             stats: PublishStats) -> None:
+             stats: PublishStats, run_dir: Path) -> None:
     """Parquet files in the Hub's layout plus a dataset card: `push` uploads this folder as is,
     and `datasets.load_dataset(str(hf_dir))` reads it locally. Every split gets its file, with
     the full schema even at 0 rows, so an empty or partly empty dataset still loads."""
@@ -162,7 +191,8 @@ def write_hf(hf_dir: Path, examples: dict[str, list[Example]], settings: Setting
         columns = {name: [r[name] for r in records] for name in features}
         datasets.Dataset.from_dict(columns, features=features).to_parquet(buf)
         write_atomic(hf_dir / "data" / f"{split}-00000-of-00001.parquet", buf.getvalue())
-    write_atomic(hf_dir / "README.md", dataset_card(examples, settings, stats))
+    # The card last: it describes the files above, and the push uploads it after them.
+    write_atomic(hf_dir / "README.md", dataset_card(run_dir, examples, settings, stats))
 
 
 def features_of(model: type[BaseModel]) -> dict:
@@ -184,64 +214,3 @@ def features_of(model: type[BaseModel]) -> dict:
 
     hints = get_type_hints(model)
     return {name: feature(hints[name]) for name in model.model_fields}
-
-
-EMPTY_NOTE = """
-This dataset has no rows. Its files have the full schema: read them with
-`datasets.load_dataset(path, streaming=True)` or pyarrow (`load_dataset` without streaming
-refuses a split of 0 rows).
-"""
-
-
-def dataset_card(examples: dict[str, list[Example]], settings: Settings,
-                 stats: PublishStats) -> str:
-    # datasets (5.x) cannot load a 0-row split without streaming=True (huggingface/datasets
-    # PR 8401), so the card lists the splits with rows; with none at all it lists every split,
-    # whose files have the full schema, so load_dataset(path, streaming=True) and pyarrow work.
-    listed = [s for s, rows in examples.items() if rows] or list(examples)
-    configs = "\n".join(
-        f"  - split: {split}\n    path: data/{split}-00000-of-00001.parquet" for split in listed
-    )
-    generators = sorted({r.generator for rows in examples.values() for r in rows})
-    prompts = sorted({r.prompt_version for rows in examples.values() for r in rows})
-    table = "\n".join(
-        f"| {s} | {stats.examples[s]} | {stats.papers[s]} |" for s in SPLITS
-    )
-    venue = f"{settings.venue} {settings.year or ''}".strip()
-    return f"""---
-configs:
-- config_name: default
-  data_files:
-{configs}
-task_categories:
-- text-retrieval
-language:
-- en
-tags:
-- scholarly-search
-- autoscholarquery
----
-
-# AutoScholarQuery-style queries: {venue}
-
-Fine-grained scholarly search queries, each paired with the arXiv papers that answer it, mined
-from the Related Work sections of {venue} papers by autoscholar {__version__} (the construction
-of PaSa's AutoScholarQuery). Splits are by source paper.
-
-| split | queries | source papers |
-|---|---|---|
-{table}
-
-Query generator: {", ".join(generators) or "-"}; prompt version: {", ".join(prompts) or "-"}.
-Dropped while publishing: {dict(sorted(stats.rejects.items())) or "nothing"}.
-{EMPTY_NOTE if not any(examples.values()) else ""}
-## Fields
-- `qid`, `question`: the query.
-- `answer`, `answer_arxiv_id`: arXiv titles and ids (no version), index-aligned. Only papers whose
-  first arXiv version predates the source paper are kept.
-- `source_meta`: `published_time` (YYYYMMDD), `paper_id`, `title`, `venue`, `year` of the paper
-  the query was mined from.
-- Provenance: `query_id`, `section`, `context` (the paragraph, with `\\cite{{key}}` markers),
-  `answer_provenance` (each answer's bibliography key, raw reference string, match method and
-  score), `generator`, `prompt_version`.
-"""

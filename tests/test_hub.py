@@ -118,7 +118,9 @@ def test_push_uploads_exactly_the_folder(tmp_path, library_logs, capfd):
                                 "data/test-00000-of-00001.parquet",
                                 "data/train-00000-of-00001.parquet"]
     assert hub_files(hub, "alice/autoscholar-demo") == expected  # byte for byte
-    assert [line["value"]["path"] for line in repo.commits[-1]["lines"][1:]] == sorted(expected)
+    # the card last, after the data it describes
+    assert [line["value"]["path"] for line in repo.commits[-1]["lines"][1:]] == \
+        sorted(expected)[1:] + ["README.md"]
     assert hub.unknown == []
 
     assert_token_only_in_auth_header(hub, token)
@@ -160,6 +162,16 @@ def test_lfs_upload_path_when_the_hub_asks_for_lfs(tmp_path, monkeypatch):
     assert hub_files(hub, "alice/ds") == local_files(folder)
     assert repo.lfs == {"data/train-00000-of-00001.parquet", "data/test-00000-of-00001.parquet"}
     assert sum(r.path.startswith("/lfs-upload/") for r in hub.requests) == 2
+    # The card is written after the data: both parquet bodies reach storage before the one
+    # commit, whose last line carries the card.
+    order = [r.path for r in hub.requests]
+    commits = [i for i, path in enumerate(order) if "/commit/" in path]
+    uploads = [i for i, path in enumerate(order) if path.startswith("/lfs-upload/")]
+    assert len(commits) == 1 and max(uploads) < commits[0]
+    lines = [json.loads(line) for line in hub.requests[commits[0]].body.splitlines()]
+    assert [(line["key"], line["value"].get("path")) for line in lines[1:]] == [
+        ("lfsFile", "data/test-00000-of-00001.parquet"),
+        ("lfsFile", "data/train-00000-of-00001.parquet"), ("file", "README.md")]
     assert_token_only_in_auth_header(hub, token)
     assert hub.unknown == []
 
@@ -231,3 +243,29 @@ def test_bad_input_fails_before_any_request(tmp_path, setup, repo_id, message):
     setup(folder)
     with pytest.raises(InputError, match=message):
         push(folder, repo_id, "hf_unused", endpoint="http://127.0.0.1:9")
+
+
+def test_publish_command_uploads_the_published_folder_to_the_repo(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from test_publish import corpus, write_match
+
+    token = new_token()
+    run_dir = tmp_path / "run"
+    write_match(run_dir, corpus())
+    with FakeHub(token) as hub:
+        env = {**os.environ, "HF_TOKEN": token, "HF_ENDPOINT": hub.url,
+               "HF_HOME": str(tmp_path / "hf-home")}
+        env.pop("AUTOSCHOLAR_HUB_TOKEN", None)
+        done = subprocess.run([sys.executable, "-m", "autoscholar.cli", "publish", str(run_dir),
+                               "--repo", "alice/queries", "--private", "--license", "cc-by-4.0"],
+                              capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert token not in done.stdout + done.stderr
+    repo = hub.repos["alice/queries"]
+    assert repo.private and f"pushed:  {hub.url}/datasets/alice/queries/commit/" in done.stdout
+    assert hub_files(hub, "alice/queries") == local_files(run_dir / "dataset" / "hf")
+    assert b"license: cc-by-4.0\n" in repo.files["README.md"]
+    assert [line["value"]["path"] for line in repo.commits[-1]["lines"][1:]][-1] == "README.md"

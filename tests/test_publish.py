@@ -1,5 +1,7 @@
 import datetime as dt
+import hashlib
 import json
+from collections import Counter
 
 import datasets
 
@@ -74,7 +76,7 @@ def test_publish_splits_by_paper_numbers_qids_and_drops(tmp_path):
     assert hf["train"].num_rows == stats.examples["train"]
     assert hf["test"][0]["answer_arxiv_id"][0].startswith("2101.")
     card = (tmp_path / "dataset" / "hf" / "README.md").read_text()
-    assert card.startswith("---\nconfigs:") and "| train |" in card
+    assert card.startswith("---\nlicense: other\n") and "| train |" in card
 
 
 def test_publish_is_deterministic_whatever_the_input_order(tmp_path):
@@ -182,3 +184,115 @@ def test_a_dataset_with_an_empty_split_loads_without_streaming(tmp_path):
     assert stats.examples["train"] > 0 and stats.examples["dev"] == stats.examples["test"] == 0
     loaded = datasets.load_dataset(str(tmp_path / "dataset" / "hf"))
     assert list(loaded) == ["train"] and loaded["train"].num_rows == stats.examples["train"]
+
+
+def test_split_sizes_as_query_counts_take_whole_papers(tmp_path):
+    import pytest
+    from autoscholar.errors import InputError
+
+    # 20 papers with 1..20 queries each: a count is met by whole papers, never by a cut one.
+    ids = [f"p{i}" for i in range(20) for _ in range(i + 1)]
+    split = assign_splits(ids, Settings(dev_size=30, test_size=25))
+    queries = Counter(split[p] for p in ids)
+    assert queries["test"] >= 25 and queries["dev"] >= 30 and queries["train"] > 0
+    # papers are taken in their seeded order until the count is reached: without the last
+    # paper taken, the split would fall short
+    per_paper = Counter(ids)
+    order = sorted(per_paper, key=lambda p: hashlib.sha256(f"autoscholar:{p}".encode()).hexdigest())
+    assert [split[p] for p in order] == sorted((split[p] for p in order),
+                                               key=["test", "dev", "train"].index)
+    for name, size in (("test", 25), ("dev", 30)):
+        last = [p for p in order if split[p] == name][-1]
+        assert queries[name] - per_paper[last] < size
+    assert split == assign_splits(list(reversed(ids)), Settings(dev_size=30, test_size=25))
+    # a fraction below 1 is a share of the papers, as dev_fraction/test_fraction are
+    assert assign_splits(ids, Settings(dev_size=0.1, test_size=0.1)) == assign_splits(ids, Settings())
+    with pytest.raises(InputError, match="none is left to train"):
+        assign_splits(ids, Settings(test_size=len(ids)))
+    with pytest.raises(InputError, match="neither a fraction"):
+        assign_splits(ids, Settings(test_size=2.5))
+
+
+def test_publish_with_counts_keeps_each_paper_in_one_split(tmp_path):
+    write_match(tmp_path, corpus())
+    stats = publish(Settings(dev_size=12, test_size=20), tmp_path)
+    assert stats.examples["test"] >= 20 and stats.examples["dev"] >= 12
+    owner = {}
+    for split in ("train", "dev", "test"):
+        for e in read_jsonl(tmp_path / "dataset" / f"{split}.jsonl", Example):
+            assert owner.setdefault(e.source_meta.paper_id, split) == split
+    assert sum(stats.papers.values()) == len(owner) == 6
+
+
+def test_publish_command_takes_sizes_and_rejects_a_bad_one_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    write_match(tmp_path, corpus())
+    cli = [sys.executable, "-m", "autoscholar.cli", "publish", str(tmp_path)]
+    done = subprocess.run([*cli, "--test-size", "20", "--dev-size", "0.2"], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    sizes = {s: len((tmp_path / "dataset" / f"{s}.jsonl").read_text().splitlines())
+             for s in ("train", "dev", "test")}
+    # 12 queries a paper (one near-duplicate dropped): 20 test queries take two whole papers
+    assert sizes["test"] in (23, 24) and sizes["dev"] in (11, 12) and sum(sizes.values()) == 72
+    before = (tmp_path / "dataset" / "train.jsonl").read_bytes()
+    bad = subprocess.run([*cli, "--test-size", "1.5"], capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 1 and bad.stderr.strip().count("\n") == 0
+    assert "--test-size 1.5 is neither a fraction" in bad.stderr
+    assert (tmp_path / "dataset" / "train.jsonl").read_bytes() == before  # nothing lost
+
+
+def test_card_metadata_parses_with_the_hubs_keys_and_the_folder_loads(tmp_path):
+    from huggingface_hub import DatasetCard
+
+    from autoscholar.card import size_category
+    from autoscholar.publish import features_of
+
+    write_match(tmp_path, corpus())
+    stats = publish(Settings(), tmp_path)
+    hf_dir = tmp_path / "dataset" / "hf"
+    card = DatasetCard.load(hf_dir / "README.md")
+    meta = card.data.to_dict()
+    assert meta["license"] == "other" and meta["license_name"]  # the Hub wants a name for other
+    assert meta["pretty_name"] == "AutoScholarQuery-style queries: demo"
+    assert meta["task_categories"] == ["text-retrieval"] and meta["size_categories"] == ["n<1K"]
+    assert meta["configs"] == [{"config_name": "default", "data_files": [
+        {"split": s, "path": f"data/{s}-00000-of-00001.parquet"} for s in ("train", "dev", "test")]}]
+    assert "`context` field quotes the source papers'" in card.text
+    assert "load_dataset(" in card.text and "@article{he2025pasa" in card.text
+    assert "| match | 74 | 0 |" in card.text and "| publish | 72 | 2 |" in card.text
+    assert "No audit of this dataset yet" in card.text
+    loaded = datasets.load_dataset(str(hf_dir))
+    assert {s: loaded[s].num_rows for s in loaded} == stats.examples
+    assert all(loaded[s].features == datasets.Features(features_of(Example)) for s in loaded)
+    licensed = tmp_path / "licensed"
+    write_match(licensed, corpus())
+    publish(Settings(license="cc-by-4.0"), licensed)
+    meta = DatasetCard.load(licensed / "dataset" / "hf" / "README.md").data.to_dict()
+    assert meta["license"] == "cc-by-4.0" and "license_name" not in meta
+    assert [size_category(n) for n in (0, 999, 1000, 9999, 10**5, 10**12)] == \
+        ["n<1K", "n<1K", "1K<n<10K", "1K<n<10K", "100K<n<1M", "n>1T"]
+
+
+def test_card_shows_the_audit_of_this_dataset_with_intervals_and_never_a_stale_one(tmp_path):
+    from huggingface_hub import DatasetCard
+
+    from autoscholar.audit.review import rate
+
+    write_match(tmp_path, corpus())
+    publish(Settings(), tmp_path)
+    write_report(tmp_path)
+    figures = json.loads((tmp_path / "audit" / "audit.json").read_text())
+    figures["review"] = {"human": {"rates": {"query_qualified": rate([True] * 18 + [False] * 2)}}}
+    (tmp_path / "audit" / "audit.json").write_text(json.dumps(figures))
+    publish(Settings(), tmp_path)
+    text = DatasetCard.load(tmp_path / "dataset" / "hf" / "README.md").text
+    assert "query_qualified (human review): 0.90 (95% CI 0.70-0.97, n=20)" in text
+    assert "Mean answers per query: 1.00" in text
+    # an audit of another publish (other counts) must not be shown as this dataset's
+    write_match(tmp_path, corpus()[:40])
+    publish(Settings(), tmp_path)
+    text = DatasetCard.load(tmp_path / "dataset" / "hf" / "README.md").text
+    assert "query_qualified" not in text and "No audit of this dataset yet" in text
