@@ -9,7 +9,7 @@ import pytest
 from autoscholar.config import Settings
 from autoscholar.errors import InputError, ServiceError
 from autoscholar.generate import first_request, prompt
-from autoscholar.generate.cost import Budget, estimate_prompt_tokens, price_for
+from autoscholar.generate.cost import Budget, estimate_prompt_tokens, price_for, prompt_counter
 from autoscholar.generate.plan import plan
 from autoscholar.generate.stage import generate
 from autoscholar.io import read_jsonl
@@ -256,8 +256,9 @@ def test_dry_run_counts_what_would_be_sent_and_sends_nothing(run_dir):
         assert (before.contexts, before.requests, before.cached) == (n, n, 0)
         assert before.cost_sync > 0 and before.cost_batch == pytest.approx(before.cost_sync / 2)
         generate(settings.model_copy(update={"llm_max_cost": None}), run_dir)
-        sent = [estimate_prompt_tokens(b["messages"]) for b in server.requests]
-        assert before.prompt_tokens == sum(sent)
+        count = prompt_counter(settings.llm)  # tiktoken if it works offline, else the estimate
+        assert before.prompt_basis == count.label
+        assert before.prompt_tokens == sum(count(b["messages"]) for b in server.requests)
         after = plan(settings, run_dir)
         assert (after.contexts, after.requests) == (0, 0)
     lines = "\n".join(before.lines())

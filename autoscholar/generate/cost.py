@@ -76,6 +76,64 @@ def estimate_prompt_tokens(messages: list[dict]) -> int:
     return round(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(messages) + TOKENS_PER_REQUEST
 
 
+ESTIMATE_LABEL = f"estimate: {CHARS_PER_TOKEN} chars/token (calibrated)"
+
+
+class _NoNetwork(Exception):
+    pass
+
+
+def _refuse_download(*_args, **_kwargs):
+    raise _NoNetwork("tiktoken wanted to download its BPE file")
+
+
+def _offline_encoding(model: str):
+    """tiktoken's encoding for `model` if tiktoken is installed, knows the model and has its BPE
+    file in its cache; else None. tiktoken downloads that file on first use, which here would
+    fail or hang, so its downloader is swapped for one that refuses while the encoding loads."""
+    try:
+        import tiktoken
+        import tiktoken.load
+    except Exception:  # absent, or broken: both mean "no tokenizer"
+        return None
+    try:
+        name = tiktoken.encoding_name_for_model(model)
+    except Exception:  # a model tiktoken does not know (a local GGUF): its tokenizer differs
+        return None
+    original = tiktoken.load.read_file
+    tiktoken.load.read_file = _refuse_download
+    try:
+        return tiktoken.get_encoding(name)
+    except Exception:
+        return None
+    finally:
+        tiktoken.load.read_file = original
+
+
+@dataclass(frozen=True)
+class PromptCounter:
+    """Counts the prompt tokens of a chat request: a real tokenizer where one works offline,
+    else the calibrated estimate; `label` says which, for the --dry-run plan."""
+
+    label: str = ESTIMATE_LABEL
+    encoding: object = None
+
+    def __call__(self, messages: list[dict]) -> int:
+        if self.encoding is None:
+            return estimate_prompt_tokens(messages)
+        # Paper text is untrusted: a literal "<|endoftext|>" in it is text, not a special token.
+        tokens = sum(len(self.encoding.encode(m.get("content") or "", disallowed_special=()))
+                     for m in messages)
+        return tokens + TOKENS_PER_MESSAGE * len(messages) + TOKENS_PER_REQUEST
+
+
+def prompt_counter(model: str) -> PromptCounter:
+    encoding = _offline_encoding(model)
+    if encoding is None:
+        return PromptCounter()
+    return PromptCounter(f"tokenizer: tiktoken {encoding.name}", encoding)
+
+
 class BudgetExceeded(ServiceError):
     def __init__(self, message: str):
         super().__init__(message, transient=False)
