@@ -33,13 +33,25 @@ class Price:
     output: float
     batch_discount: float = 0.5
     checked: str = ""  # the date of the price table it came from
+    # A model whose Batch API price is not the table's discount of its sync price says so.
+    batch_input: float | None = None
+    batch_output: float | None = None
+
+    def rates(self, batch: bool = False) -> tuple[float, float, float]:
+        """USD per 1M (fresh input, cached input, output) tokens."""
+        if not batch:
+            return self.input, self.cached_input, self.output
+        d = self.batch_discount
+        return (self.input * d if self.batch_input is None else self.batch_input,
+                self.cached_input * d,
+                self.output * d if self.batch_output is None else self.batch_output)
 
     def cost(self, usage: Usage, batch: bool = False) -> float:
         """USD for the tokens of `usage`."""
+        fresh_rate, cached_rate, output_rate = self.rates(batch)
         fresh = usage.prompt_tokens - usage.cached_tokens
-        usd = (fresh * self.input + usage.cached_tokens * self.cached_input
-               + usage.completion_tokens * self.output) / 1e6
-        return usd * (self.batch_discount if batch else 1.0)
+        return (fresh * fresh_rate + usage.cached_tokens * cached_rate
+                + usage.completion_tokens * output_rate) / 1e6
 
 
 def _table(settings: Settings) -> dict:
@@ -66,8 +78,17 @@ def price_for(settings: Settings) -> Price | None:
             row["output"] = settings.llm_price_out
     if not row or "input" not in row or "output" not in row:
         return None
-    return Price(float(row["input"]), float(row.get("cached_input", row["input"])),
-                 float(row["output"]), discount, str(table.get("checked", "?")))
+    try:
+        return Price(float(row["input"]), float(row.get("cached_input", row["input"])),
+                     float(row["output"]), discount, str(table.get("checked", "?")),
+                     _rate(row, "batch_input"), _rate(row, "batch_output"))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"the price table's row for {settings.llm} is not numbers: "
+                         f"{exc}") from exc
+
+
+def _rate(row: dict, name: str) -> float | None:
+    return None if row.get(name) is None else float(row[name])
 
 
 def estimate_prompt_tokens(messages: list[dict]) -> int:
