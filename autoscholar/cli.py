@@ -349,7 +349,7 @@ def status(
 ) -> None:
     """Each stage of a run: done, partial, stale (made with other settings than the run's own,
     changed by the options given, which are build's) or not started, with counts from disk."""
-    from .status import lines, status as run_status
+    from .status import batch_lines, lines, open_batches, status as run_status
 
     settings = _settings_for_run(run_dir, venue=venue, year=year, pdf_dir=pdf_dir, parser=parser,
                                  grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
@@ -358,7 +358,9 @@ def status(
                                  match_threshold=match_threshold, arxiv_online=online,
                                  context_unit=context_unit)
     rows, note = run_status(settings, run_dir)
-    for line in ([json.dumps(r.as_dict()) for r in rows] if as_json else lines(rows)):
+    batches = open_batches(run_dir)
+    for line in ([json.dumps(r.as_dict()) for r in rows] + [json.dumps(b) for b in batches]
+                 if as_json else lines(rows) + batch_lines(batches)):
         typer.echo(line)
     if note:
         typer.echo(f"note: {note}", err=True)

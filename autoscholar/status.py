@@ -116,3 +116,31 @@ def lines(rows: list[StageStatus]) -> list[str]:
         out.append(f"{r.stage:9s} {r.state:12s} {num(r.records):>8s} {num(r.rejects):>8s}  "
                    f"{r.detail}".rstrip())
     return out
+
+
+def open_batches(run_dir: Path) -> list[dict]:
+    """The --batch jobs of generate not yet collected (generate.batches.json): paid for at the
+    endpoint, answered or not, so worth seeing before a rerun or a `rm -r`."""
+    from .generate import batch
+
+    try:
+        jobs = batch.open_jobs(run_dir)
+    except InputError as exc:  # a damaged state file: say so, the stage table still shows
+        return [{"batch": None, "status": "unknown", "detail": str(exc)}]
+    return [{"batch": job.id, "input_file": job.input_file_id, "status": job.status,
+             "requests": len(job.keys), "completed": job.counts.get("completed"),
+             "failed": job.counts.get("failed")} for job in jobs]
+
+
+def batch_lines(batches: list[dict]) -> list[str]:
+    out = []
+    for b in batches:
+        if b.get("detail"):
+            out.append(f"batch: {b['detail']}")
+            continue
+        done = ("?" if b["completed"] is None
+                else f"{b['completed']} completed, {b['failed'] or 0} failed")
+        name = b["batch"] or f"(not created; upload {b['input_file']})"
+        out.append(f"batch {name}: {b['status']}, {b['requests']} requests ({done}); "
+                   "rerun generate with --batch to collect it")
+    return out

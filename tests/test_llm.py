@@ -3,17 +3,19 @@ rejects instead of crashes, API keys, usage and cost, --max-cost and --dry-run."
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
 from autoscholar.config import Settings
 from autoscholar.errors import InputError, ServiceError
 from autoscholar.generate import first_request, prompt
-from autoscholar.generate.cost import Budget, estimate_prompt_tokens, price_for
+from autoscholar.generate.cost import Budget, estimate_prompt_tokens, price_for, prompt_counter
 from autoscholar.generate.plan import plan
 from autoscholar.generate.stage import generate
 from autoscholar.io import read_jsonl
 from autoscholar.records import CitationContext, Query, Reject, Usage
+from autoscholar.resources import resource
 from autoscholar.stages import build
 
 from fakes.openai_server import FakeOpenAI
@@ -256,9 +258,28 @@ def test_dry_run_counts_what_would_be_sent_and_sends_nothing(run_dir):
         assert (before.contexts, before.requests, before.cached) == (n, n, 0)
         assert before.cost_sync > 0 and before.cost_batch == pytest.approx(before.cost_sync / 2)
         generate(settings.model_copy(update={"llm_max_cost": None}), run_dir)
-        sent = [estimate_prompt_tokens(b["messages"]) for b in server.requests]
-        assert before.prompt_tokens == sum(sent)
+        count = prompt_counter(settings.llm)  # tiktoken if it works offline, else the estimate
+        assert before.prompt_basis == count.label
+        assert before.prompt_tokens == sum(count(b["messages"]) for b in server.requests)
         after = plan(settings, run_dir)
         assert (after.contexts, after.requests) == (0, 0)
     lines = "\n".join(before.lines())
     assert "nothing was sent" in lines and "batch" in lines
+
+
+def test_batch_prices_per_model_override_the_discount(tmp_path):
+    table = json.loads(Path(resource("data", "prices.json")).read_text())
+    assert table["checked"] and table["batch_discount"] == 0.5
+    table["models"]["gpt-4o"]["batch_input"] = 1.0  # the output keeps the table's discount
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(table))
+    usage = Usage(prompt_tokens=10**6, completion_tokens=10**6)
+    plain = price_for(Settings(llm="gpt-4o"))
+    assert plain.cost(usage, batch=True) == pytest.approx((2.5 + 10.0) / 2)
+    own = price_for(Settings(llm="gpt-4o", llm_price_file=path))
+    assert own.cost(usage, batch=True) == pytest.approx(1.0 + 10.0 / 2)
+    assert own.cost(usage) == plain.cost(usage) == pytest.approx(12.5)
+    table["models"]["gpt-4o"]["batch_output"] = "cheap"
+    path.write_text(json.dumps(table))
+    with pytest.raises(InputError, match="not numbers"):
+        price_for(Settings(llm="gpt-4o", llm_price_file=path))

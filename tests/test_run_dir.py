@@ -28,7 +28,8 @@ def lines_of(path: Path) -> int:
 
 def status_rows(*args) -> dict[str, dict]:
     proc = run("status", *args, "--json")
-    return {row["stage"]: row for row in map(json.loads, proc.stdout.splitlines())}
+    return {row["stage"]: row for row in map(json.loads, proc.stdout.splitlines())
+            if "stage" in row}
 
 
 def test_status_of_a_finished_run_counts_what_is_on_disk(demo):
@@ -68,6 +69,36 @@ def test_status_names_stale_and_partial_stages(demo, tmp_path):
     rows = status_rows(empty)
     assert {r["state"] for r in rows.values()} == {"not started"}
     assert rows["fetch"]["records"] == 0
+
+
+def test_status_lists_the_batches_still_open(demo, tmp_path):
+    from autoscholar.generate.batch import Job, State, save
+
+    run_dir = copy_of(demo, tmp_path / "run")
+    save(run_dir, State(endpoint="openai|gpt-4o-mini", jobs=[
+        Job(input_file_id="file-a", keys=["k1", "k2"], id="batch_a", status="completed",
+            counts={"total": 2, "completed": 2, "failed": 0}, collected=True),
+        Job(input_file_id="file-b", keys=["k3", "k4", "k5"], id="batch_b", status="in_progress",
+            counts={"total": 3, "completed": 1, "failed": 1}),
+        Job(input_file_id="file-c", keys=["k6"]),  # uploaded, create not confirmed
+    ]))
+    table = run("status", run_dir).stdout.splitlines()
+    batch_rows = [line for line in table if line.startswith("batch")]
+    assert batch_rows == [
+        "batch batch_b: in_progress, 3 requests (1 completed, 1 failed); "
+        "rerun generate with --batch to collect it",
+        "batch (not created; upload file-c): uploaded, 1 requests (?); "
+        "rerun generate with --batch to collect it"]
+    objects = [json.loads(line) for line in run("status", run_dir, "--json").stdout.splitlines()]
+    assert [o["batch"] for o in objects if "batch" in o] == ["batch_b", None]
+    assert len([o for o in objects if "stage" in o]) == 7
+    assert not [line for line in run("status", demo).stdout.splitlines()
+                if line.startswith("batch")]
+
+    (run_dir / "generate.batches.json").write_text("{not json")
+    proc = run("status", run_dir)
+    assert proc.stdout.splitlines()[-1].startswith("batch: ")
+    assert "generate.batches.json is damaged" in proc.stdout
 
 
 def test_status_of_no_run_directory_is_one_line(tmp_path):

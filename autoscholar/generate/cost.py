@@ -33,13 +33,25 @@ class Price:
     output: float
     batch_discount: float = 0.5
     checked: str = ""  # the date of the price table it came from
+    # A model whose Batch API price is not the table's discount of its sync price says so.
+    batch_input: float | None = None
+    batch_output: float | None = None
+
+    def rates(self, batch: bool = False) -> tuple[float, float, float]:
+        """USD per 1M (fresh input, cached input, output) tokens."""
+        if not batch:
+            return self.input, self.cached_input, self.output
+        d = self.batch_discount
+        return (self.input * d if self.batch_input is None else self.batch_input,
+                self.cached_input * d,
+                self.output * d if self.batch_output is None else self.batch_output)
 
     def cost(self, usage: Usage, batch: bool = False) -> float:
         """USD for the tokens of `usage`."""
+        fresh_rate, cached_rate, output_rate = self.rates(batch)
         fresh = usage.prompt_tokens - usage.cached_tokens
-        usd = (fresh * self.input + usage.cached_tokens * self.cached_input
-               + usage.completion_tokens * self.output) / 1e6
-        return usd * (self.batch_discount if batch else 1.0)
+        return (fresh * fresh_rate + usage.cached_tokens * cached_rate
+                + usage.completion_tokens * output_rate) / 1e6
 
 
 def _table(settings: Settings) -> dict:
@@ -66,14 +78,81 @@ def price_for(settings: Settings) -> Price | None:
             row["output"] = settings.llm_price_out
     if not row or "input" not in row or "output" not in row:
         return None
-    return Price(float(row["input"]), float(row.get("cached_input", row["input"])),
-                 float(row["output"]), discount, str(table.get("checked", "?")))
+    try:
+        return Price(float(row["input"]), float(row.get("cached_input", row["input"])),
+                     float(row["output"]), discount, str(table.get("checked", "?")),
+                     _rate(row, "batch_input"), _rate(row, "batch_output"))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"the price table's row for {settings.llm} is not numbers: "
+                         f"{exc}") from exc
+
+
+def _rate(row: dict, name: str) -> float | None:
+    return None if row.get(name) is None else float(row[name])
 
 
 def estimate_prompt_tokens(messages: list[dict]) -> int:
     """Prompt tokens of one chat request, estimated from its characters."""
     chars = sum(len(m.get("content") or "") for m in messages)
     return round(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(messages) + TOKENS_PER_REQUEST
+
+
+ESTIMATE_LABEL = f"estimate: {CHARS_PER_TOKEN} chars/token (calibrated)"
+
+
+class _NoNetwork(Exception):
+    pass
+
+
+def _refuse_download(*_args, **_kwargs):
+    raise _NoNetwork("tiktoken wanted to download its BPE file")
+
+
+def _offline_encoding(model: str):
+    """tiktoken's encoding for `model` if tiktoken is installed, knows the model and has its BPE
+    file in its cache; else None. tiktoken downloads that file on first use, which here would
+    fail or hang, so its downloader is swapped for one that refuses while the encoding loads."""
+    try:
+        import tiktoken
+        import tiktoken.load
+    except Exception:  # absent, or broken: both mean "no tokenizer"
+        return None
+    try:
+        name = tiktoken.encoding_name_for_model(model)
+    except Exception:  # a model tiktoken does not know (a local GGUF): its tokenizer differs
+        return None
+    original = tiktoken.load.read_file
+    tiktoken.load.read_file = _refuse_download
+    try:
+        return tiktoken.get_encoding(name)
+    except Exception:
+        return None
+    finally:
+        tiktoken.load.read_file = original
+
+
+@dataclass(frozen=True)
+class PromptCounter:
+    """Counts the prompt tokens of a chat request: a real tokenizer where one works offline,
+    else the calibrated estimate; `label` says which, for the --dry-run plan."""
+
+    label: str = ESTIMATE_LABEL
+    encoding: object = None
+
+    def __call__(self, messages: list[dict]) -> int:
+        if self.encoding is None:
+            return estimate_prompt_tokens(messages)
+        # Paper text is untrusted: a literal "<|endoftext|>" in it is text, not a special token.
+        tokens = sum(len(self.encoding.encode(m.get("content") or "", disallowed_special=()))
+                     for m in messages)
+        return tokens + TOKENS_PER_MESSAGE * len(messages) + TOKENS_PER_REQUEST
+
+
+def prompt_counter(model: str) -> PromptCounter:
+    encoding = _offline_encoding(model)
+    if encoding is None:
+        return PromptCounter()
+    return PromptCounter(f"tokenizer: tiktoken {encoding.name}", encoding)
 
 
 class BudgetExceeded(ServiceError):

@@ -11,7 +11,7 @@ from ..io import read_jsonl
 from ..records import CitationContext, Usage
 from ..runner import read_done, require
 from . import batch, first_request, generator_kind
-from .cost import CHARS_PER_TOKEN, estimate_prompt_tokens, price_for
+from .cost import ESTIMATE_LABEL, price_for, prompt_counter
 from .llm import Endpoint, cache_key, request_body
 
 # Until the cache holds answers of this model to learn from: a typical answer is 3 queries of
@@ -28,7 +28,7 @@ class Plan:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     completion_basis: str = ""
-    prompt_basis: str = f"estimate: {CHARS_PER_TOKEN} characters per token (calibrated)"
+    prompt_basis: str = ESTIMATE_LABEL
     cost_sync: float | None = None
     cost_batch: float | None = None
     price_basis: str = ""
@@ -78,6 +78,8 @@ def plan(settings: Settings, run_dir: Path) -> Plan:
     endpoint = Endpoint(settings, cache_dir)
     done = read_done(run_dir / "generate.done")
     to_batch: dict[str, dict] = {}
+    count = prompt_counter(settings.llm)
+    out.prompt_basis = count.label
     for context in read_jsonl(require(run_dir, "contexts"), CitationContext):
         if context.context_id in done:
             continue
@@ -87,7 +89,7 @@ def plan(settings: Settings, run_dir: Path) -> Plan:
             out.cached += 1
             continue
         out.requests += 1
-        out.prompt_tokens += estimate_prompt_tokens(messages)
+        out.prompt_tokens += count(messages)
         if settings.llm_batch:
             body = request_body(messages, settings, schema, endpoint.mode or "json_schema")
             to_batch[cache_key(body, settings.llm_base_url)] = body
