@@ -499,6 +499,10 @@ def publish(
     from .stages import run_named
 
     settings = _settings_for_run(run_dir)
+    if push_to_hub:  # a bad token is one line now, before publish writes anything
+        from .preflight import hub_preflight
+
+        hub_preflight(settings)
     _report({"publish": run_named("publish", settings, run_dir)})
     if push_to_hub:
         token = settings.hub_token.get_secret_value() if settings.hub_token else None

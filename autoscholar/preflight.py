@@ -102,3 +102,36 @@ def preflight(settings: Settings) -> list[str]:
             except AutoscholarError as exc:
                 failures.append(f"preflight {name}: {exc}")
     return failures
+
+
+def hub_preflight(settings: Settings, endpoint: str | None = None) -> None:
+    """Before `publish --push-to-hub` writes anything: a token is there and the Hub accepts it
+    with write access (GET /api/whoami-v2, as huggingface_hub's whoami)."""
+    from huggingface_hub import HfApi, get_token
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from .hub import resolve_endpoint
+
+    token = settings.hub_token.get_secret_value() if settings.hub_token else None
+    token = token or get_token()
+    if not token:
+        raise InputError("preflight hub: no Hugging Face token: set AUTOSCHOLAR_HUB_TOKEN or "
+                         "HF_TOKEN (a token with write access), or run `hf auth login`")
+    api = HfApi(endpoint=resolve_endpoint(endpoint), token=token)
+    where = api.endpoint
+    try:
+        info = api.whoami()
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else None
+        if status == 401:
+            raise InputError(f"preflight hub: the Hugging Face Hub at {where} rejected the "
+                             "token: 401 Unauthorized") from None
+        raise ServiceError(f"preflight hub: the Hugging Face Hub at {where} failed with HTTP "
+                           f"{status}") from None
+    except OSError as exc:  # requests/httpx connection errors are OSErrors
+        raise ServiceError(f"preflight hub: cannot reach the Hugging Face Hub at {where}: "
+                           f"{type(exc).__name__}") from None
+    role = ((info.get("auth") or {}).get("accessToken") or {}).get("role")
+    if role == "read":
+        raise InputError(f"preflight hub: the token of {info.get('name')!r} is read-only: "
+                         "pushing needs a token with write access")
