@@ -116,6 +116,8 @@ def _settings(**flags) -> Settings:
 # Settings field, its flag, and when the build would not use it.
 UNUSED_WHEN: tuple[tuple[str, str, Callable[[Settings], bool], str], ...] = (
     ("pdf_dir", "--pdf-dir", lambda s: s.venue != "local", "only --venue local reads a folder"),
+    ("pdf_recursive", "--recursive", lambda s: s.venue != "local",
+     "only --venue local reads a folder"),
     ("year", "--year", lambda s: s.venue == "demo", "the demo corpus has no years"),
     ("grobid_url", "--grobid-url", lambda s: s.parser != "grobid", "only --parser grobid uses it"),
     *((field, flag, lambda s: s.llm == "none", "the offline generator (--llm none) sends no "
@@ -259,6 +261,8 @@ def build(
                                         "AUTOSCHOLAR_VENUE)"),
     year: Optional[int] = YearOpt,
     pdf_dir: Optional[Path] = PdfDirOpt,
+    recursive: Optional[bool] = typer.Option(None, "--recursive", help="With --venue local: "
+                                             "also the PDFs in --pdf-dir's sub-folders."),
     out: Optional[Path] = OutOpt,
     parser: Optional[str] = ParserOpt,
     grobid_url: Optional[str] = GrobidOpt,
@@ -287,7 +291,8 @@ def build(
     rerun the same command after an interruption and it finishes without redoing work."""
     from .stages import build as run_build
 
-    settings = _settings(venue=venue, year=year, pdf_dir=pdf_dir, run_dir=out, parser=parser,
+    settings = _settings(venue=venue, year=year, pdf_dir=pdf_dir, pdf_recursive=recursive,
+                         run_dir=out, parser=parser,
                          grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
                          arxiv_index=arxiv_index, limit=limit, sections=sections,
                          match_threshold=match_threshold, arxiv_online=online,
@@ -297,7 +302,8 @@ def build(
                                       price_out, price_file, batch, batch_poll))
     if settings.venue == "local" and settings.pdf_dir is None:
         raise typer.BadParameter("--venue local needs --pdf-dir")
-    refuse_unused(settings, {"pdf_dir": pdf_dir, "year": year, "grobid_url": grobid_url,
+    refuse_unused(settings, {"pdf_dir": pdf_dir, "pdf_recursive": recursive, "year": year,
+                             "grobid_url": grobid_url,
                              **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
                                           price_out, price_file),
                              "llm_base_url": llm_base_url})
@@ -508,6 +514,10 @@ def publish(
     from .stages import run_named
 
     settings = _settings_for_run(run_dir, dev_size=dev_size, test_size=test_size, license=license)
+    if push_to_hub:  # a bad token is one line now, before publish writes anything
+        from .preflight import hub_preflight
+
+        hub_preflight(settings)
     _report({"publish": run_named("publish", settings, run_dir)})
     if push_to_hub:
         token = settings.hub_token.get_secret_value() if settings.hub_token else None

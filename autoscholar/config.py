@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     venue: str = "demo"
     year: int | None = None
     pdf_dir: Path | None = None
+    pdf_recursive: bool = False  # --recursive: also the PDFs in pdf_dir's sub-folders
     run_dir: Path | None = None  # default: runs/<venue>-<year>
     limit: int | None = None  # at most this many papers (for trying things out)
     # Root URL that replaces a venue source's real hosts (a mirror, or a test server).

@@ -2,15 +2,21 @@
 Grobid or an unusable index is one line now, not a failure hours later at parse or match.
 
 CHECKS is the registry: (name, applies to these settings, check raising AutoscholarError).
-Offline settings need no network: the LLM check only looks for a key, so it never pays.
+Offline settings need no network (`--llm none` skips the LLM check). The LLM check lists the
+endpoint's models (GET /v1/models, free), or, where a server has no listing, sends one
+1-token chat request. It does not negotiate the JSON mode: that can take up to three requests
+with the real prompt's schema, and records its result in the run's cache folder, which must not
+exist before fetch; generate negotiates it on its first request instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from .config import Settings
-from .errors import AutoscholarError, InputError
+from .config import Settings, redact_url
+from .errors import AutoscholarError, InputError, ServiceError
+
+SHOWN_MODELS = 5  # how many listed models the "no such model" line names
 
 
 def _grobid(settings: Settings) -> None:
@@ -40,8 +46,47 @@ def _llm_key(settings: Settings) -> None:
                          "or OPENAI_API_KEY, or pass --llm-base-url for a local endpoint")
 
 
+def _llm(settings: Settings) -> None:
+    _llm_key(settings)
+    _llm_endpoint(settings)
+
+
+def _llm_endpoint(settings: Settings) -> None:
+    import openai
+
+    from .generate.llm import client
+
+    where = redact_url(settings.llm_base_url) or "the OpenAI API"
+    llm = client(settings).with_options(max_retries=1)  # a check, not a job: fail fast
+    try:
+        try:
+            listed = [model.id for model in llm.models.list()]
+        except openai.NotFoundError:  # no listing endpoint: ask the model itself, 1 token
+            llm.chat.completions.create(model=settings.llm, max_tokens=1,
+                                        messages=[{"role": "user", "content": "ping"}])
+            return
+    except openai.AuthenticationError:
+        raise InputError(f"the LLM endpoint at {where} refused the API key (HTTP 401): set "
+                         "AUTOSCHOLAR_LLM_API_KEY or OPENAI_API_KEY") from None
+    except openai.NotFoundError:
+        raise InputError(f"the LLM endpoint at {where} has no model {settings.llm!r} "
+                         "(HTTP 404)") from None
+    except openai.APIStatusError as exc:
+        raise ServiceError(f"the LLM endpoint at {where} failed with HTTP {exc.status_code}"
+                           ) from None
+    except openai.APIConnectionError as exc:  # includes timeouts
+        raise ServiceError(f"cannot reach the LLM endpoint at {where}: "
+                           f"{(str(exc).splitlines() or ['no answer'])[0][:200]}") from None
+    if settings.llm not in listed:
+        shown = ", ".join(listed[:SHOWN_MODELS]) or "none"
+        if len(listed) > SHOWN_MODELS:
+            shown += f" (and {len(listed) - SHOWN_MODELS} more)"
+        raise InputError(f"the LLM endpoint at {where} has no model {settings.llm!r}; "
+                         f"it lists: {shown}")
+
+
 CHECKS: tuple[tuple[str, Callable[[Settings], bool], Callable[[Settings], None]], ...] = (
-    ("llm", lambda s: s.llm != "none", _llm_key),
+    ("llm", lambda s: s.llm != "none", _llm),
     ("grobid", lambda s: s.parser == "grobid", _grobid),
     ("arxiv-index", lambda s: True, _arxiv_index),
 )
@@ -57,3 +102,36 @@ def preflight(settings: Settings) -> list[str]:
             except AutoscholarError as exc:
                 failures.append(f"preflight {name}: {exc}")
     return failures
+
+
+def hub_preflight(settings: Settings, endpoint: str | None = None) -> None:
+    """Before `publish --push-to-hub` writes anything: a token is there and the Hub accepts it
+    with write access (GET /api/whoami-v2, as huggingface_hub's whoami)."""
+    from huggingface_hub import HfApi, get_token
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from .hub import resolve_endpoint
+
+    token = settings.hub_token.get_secret_value() if settings.hub_token else None
+    token = token or get_token()
+    if not token:
+        raise InputError("preflight hub: no Hugging Face token: set AUTOSCHOLAR_HUB_TOKEN or "
+                         "HF_TOKEN (a token with write access), or run `hf auth login`")
+    api = HfApi(endpoint=resolve_endpoint(endpoint), token=token)
+    where = api.endpoint
+    try:
+        info = api.whoami()
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else None
+        if status == 401:
+            raise InputError(f"preflight hub: the Hugging Face Hub at {where} rejected the "
+                             "token: 401 Unauthorized") from None
+        raise ServiceError(f"preflight hub: the Hugging Face Hub at {where} failed with HTTP "
+                           f"{status}") from None
+    except OSError as exc:  # requests/httpx connection errors are OSErrors
+        raise ServiceError(f"preflight hub: cannot reach the Hugging Face Hub at {where}: "
+                           f"{type(exc).__name__}") from None
+    role = ((info.get("auth") or {}).get("accessToken") or {}).get("role")
+    if role == "read":
+        raise InputError(f"preflight hub: the token of {info.get('name')!r} is read-only: "
+                         "pushing needs a token with write access")

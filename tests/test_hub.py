@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import secrets
+import shutil
 import socket
 import time
 from pathlib import Path
@@ -269,3 +270,45 @@ def test_publish_command_uploads_the_published_folder_to_the_repo(tmp_path):
     assert hub_files(hub, "alice/queries") == local_files(run_dir / "dataset" / "hf")
     assert b"license: cc-by-4.0\n" in repo.files["README.md"]
     assert [line["value"]["path"] for line in repo.commits[-1]["lines"][1:]][-1] == "README.md"
+
+
+@pytest.mark.parametrize("case", ["wrong", "read-only", "missing"])
+def test_publish_push_checks_the_token_before_writing_anything(tmp_path, case):
+    from test_cli import run
+
+    run_dir = tmp_path / "run"
+    run("build", "--venue", "demo", "--out", run_dir)
+    shutil.rmtree(run_dir / "dataset")
+    (run_dir / "publish.done").unlink(missing_ok=True)
+    token = new_token()
+    with FakeHub(token) as hub:
+        hub.role = "read" if case == "read-only" else "write"
+        sent = {"wrong": new_token(), "read-only": token, "missing": ""}[case]
+        env = {"HF_ENDPOINT": hub.url, "HF_TOKEN": sent, "AUTOSCHOLAR_HUB_TOKEN": "",
+               "HF_HOME": str(tmp_path / "hf-home")}  # no saved `hf auth login` token
+        proc = run("publish", run_dir, "--push-to-hub", "alice/demo", env=env, check=False)
+        assert not hub.repos and not hub.unknown
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    line = {"wrong": f"error: preflight hub: the Hugging Face Hub at {hub.url} rejected the "
+                     "token: 401 Unauthorized",
+            "read-only": "error: preflight hub: the token of 'alice' is read-only: pushing "
+                         "needs a token with write access",
+            "missing": "error: preflight hub: no Hugging Face token: set AUTOSCHOLAR_HUB_TOKEN "
+                       "or HF_TOKEN (a token with write access), or run `hf auth login`"}[case]
+    assert proc.stderr.strip().splitlines() == [line]
+    assert sent[3:] not in proc.stderr + proc.stdout or not sent
+    assert not (run_dir / "dataset").exists()  # publish wrote nothing
+
+
+def test_publish_push_with_a_good_token_pushes(tmp_path):
+    from test_cli import run
+
+    run_dir = tmp_path / "run"
+    run("build", "--venue", "demo", "--out", run_dir)
+    token = new_token()
+    with FakeHub(token) as hub:
+        proc = run("publish", run_dir, "--push-to-hub", "alice/demo",
+                   env={"HF_ENDPOINT": hub.url, "HF_TOKEN": token, "AUTOSCHOLAR_HUB_TOKEN": ""})
+        assert "alice/demo" in hub.repos and not hub.unknown
+        assert any(r.path == "/api/whoami-v2" for r in hub.requests)
+    assert "pushed:" in proc.stdout

@@ -440,3 +440,48 @@ def test_demo_dispatch(tmp_path):
     papers = sources.list_papers(Settings(venue="demo", run_dir=tmp_path / "run"))
     assert papers and all(p.venue == "demo" for p in papers)
     assert list((tmp_path / "run" / "pdfs").glob("*.pdf"))
+
+
+def _tiny_pdf(path: Path, title: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), title, fontsize=18)
+    doc.save(path)
+    doc.close()
+
+
+def _listed(run_dir: Path) -> list[str]:
+    return [json.loads(line)["paper_id"]
+            for line in (run_dir / "listing.jsonl").read_text("utf-8").splitlines()]
+
+
+def test_local_recursive_lists_sub_folders_through_the_cli(tmp_path):
+    from test_cli import ROOT, run
+
+    pdfs = tmp_path / "pdfs"
+    for rel in ("top.pdf", "a/one.pdf", "a/b/two.pdf", "c/top.pdf", "a b/top.pdf", "x.pdf/in.pdf"):
+        _tiny_pdf(pdfs / rel, rel)
+    (pdfs / "a" / "notes.txt").write_text("not a paper")
+    base = ["build", "--venue", "local", "--pdf-dir", pdfs, "--max-error-rate", "1",
+            "--arxiv-index", ROOT / "data" / "demo_arxiv.jsonl"]
+    run(*base, "--recursive", "--out", tmp_path / "deep", check=False)
+    deep = _listed(tmp_path / "deep")
+    # ids from the relative path, sanitised; "c/top" does not collide with "top"; path order
+    assert deep == [common.sanitize_id(rel) for rel in
+                    ("a/b/two", "a/one", "a b/top", "c/top", "top", "x.pdf/in")]
+    run(*base, "--out", tmp_path / "flat", check=False)
+    assert _listed(tmp_path / "flat") == ["top"]  # without --recursive: the top level only
+    def fetch_values(run_dir):
+        return json.loads((run_dir / "fetch.settings.json").read_text("utf-8"))["values"]
+
+    # off adds nothing, so the fingerprints of runs made before the flag still fit
+    assert sorted(fetch_values(tmp_path / "flat")) == ["behaviour_version", "pdf_dir", "venue",
+                                                       "year"]
+    assert fetch_values(tmp_path / "deep")["pdf_recursive"] is True
+    proc = run(*base, "--recursive", "--out", tmp_path / "flat", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "rerun with --redo fetch" in proc.stderr.strip().splitlines()[-1], proc.stderr
+    assert _listed(tmp_path / "flat") == ["top"]  # refused, nothing changed
+    proc = run("build", "--venue", "demo", "--recursive", "--out", tmp_path / "demo", check=False)
+    assert proc.returncode == 1 and proc.stderr.strip() == (
+        "error: --recursive is not used here: only --venue local reads a folder")

@@ -18,6 +18,7 @@ and left out.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sys
 from pathlib import Path
@@ -126,10 +127,30 @@ def _folder(settings: Settings) -> Path:
     return folder
 
 
-def pdf_files(folder: Path) -> list[Path]:
-    """The folder's *.pdf files in name order; what cannot be a paper is reported on stderr."""
+def recursive_identity(settings: Settings) -> dict:
+    """Fetch depends on --recursive; off, the way fetch always listed, it adds nothing, so the
+    fingerprints of runs made before the flag still fit."""
+    return {"pdf_recursive": True} if settings.pdf_recursive else {}
+
+
+def _candidates(folder: Path, recursive: bool) -> list[Path]:
+    if not recursive:
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".pdf")
+    found = []
+    # Symlinked folders are not entered (a link back up would list the tree forever); a real
+    # folder named *.pdf is entered, a symlinked one is refused by pdf_files as a folder.
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        here = Path(root)
+        found += [here / n for n in files if n.lower().endswith(".pdf")]
+        found += [here / n for n in dirs if n.lower().endswith(".pdf") and (here / n).is_symlink()]
+    return sorted(found, key=lambda p: p.relative_to(folder).parts)
+
+
+def pdf_files(folder: Path, recursive: bool = False) -> list[Path]:
+    """The folder's *.pdf files in name order (with `recursive`, its sub-folders' too, in path
+    order); what cannot be a paper is reported on stderr."""
     pdfs, refused = [], []
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".pdf"):
+    for path in _candidates(folder, recursive):
         if path.is_symlink() and not path.exists():
             refused.append(f"{_readable_name(path).name} (a dangling symlink)")
         elif path.is_dir():
@@ -147,22 +168,25 @@ def pdf_files(folder: Path) -> list[Path]:
 
 
 def _unique_id(path: Path, seen: set[str]) -> str:
+    """`path` relative to the folder: a sub-folder's "b/a.pdf" has the id of "b/a" sanitised."""
     """The sanitised stem; when another paper has it ("A.pdf" and "A.PDF", "a b" and "a_b"
     sanitised alike), the sanitised name, then a counter: deterministic in name order, and
     every file keeps a paper of its own."""
-    for candidate in (sanitize_id(path.stem), sanitize_id(path.name)):
+    stem, name = str(path.with_suffix("")), str(path)
+    for candidate in (sanitize_id(stem), sanitize_id(name)):
         if candidate not in seen:
             return candidate
     n = 2
-    while f"{sanitize_id(path.name)}-{n}" in seen:
+    while f"{sanitize_id(name)}-{n}" in seen:
         n += 1
-    return f"{sanitize_id(path.name)}-{n}"
+    return f"{sanitize_id(name)}-{n}"
 
 
 def _papers(paths: list[Path], settings: Settings, seen: set[str]) -> list[Paper]:
     papers = []
+    folder = _folder(settings)
     for path in paths:
-        paper_id = _unique_id(path, seen)
+        paper_id = _unique_id(path.relative_to(folder), seen)
         seen.add(paper_id)
         papers.append(Paper(paper_id=paper_id, venue="local", year=settings.year,
                             title=path.stem, pdf_path=str(path.resolve()), source="local"))
@@ -171,7 +195,7 @@ def _papers(paths: list[Path], settings: Settings, seen: set[str]) -> list[Paper
 
 def list_papers(settings: Settings) -> list[Paper]:
     folder = _folder(settings)
-    pdfs = pdf_files(folder)
+    pdfs = pdf_files(folder, settings.pdf_recursive)
     if not pdfs:
         raise InputError(f"--pdf-dir {folder}: no *.pdf files in it")
     return _papers(pdfs, settings, set())
@@ -182,7 +206,7 @@ def refresh(listed: list[Paper], settings: Settings) -> tuple[list[Paper], list[
     the listed papers whose file is gone). Those stay listed: their records are made."""
     folder = _folder(settings)
     known = {p.pdf_path for p in listed}
-    on_disk = pdf_files(folder)
+    on_disk = pdf_files(folder, settings.pdf_recursive)
     new = [p for p in on_disk if str(p.resolve()) not in known]
     present = {str(p.resolve()) for p in on_disk}
     gone = [p for p in listed if p.pdf_path not in present]

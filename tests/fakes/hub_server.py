@@ -79,6 +79,8 @@ class FakeHub(LocalServer):
         self.namespaces = set(namespaces)
         self.lfs_suffixes = lfs_suffixes
         self.echo_credentials = echo_credentials
+        self.user = namespaces[0]  # whoami's name; the other namespaces are its orgs
+        self.role = "write"  # the token's role whoami reports: "read", "write", "fineGrained"
         self.repos: dict[str, Repo] = {}
         self.lfs_objects: dict[str, bytes] = {}  # sha256 -> bytes
         self.requests: list[Request] = []
@@ -134,6 +136,14 @@ class FakeHub(LocalServer):
             got = f": {headers.get('authorization')}" if self.echo_credentials else ""
             return 401, {"error": f"Invalid username or password{got}."}, {
                 "x-error-message": "Invalid credentials in Authorization header"}
+        if method == "GET" and path == "/api/whoami-v2":  # the Hub's answer, trimmed
+            return 200, {"type": "user", "id": "6123456789abcdef01234567",
+                         "name": self.user, "fullname": self.user.title(),
+                         "orgs": [{"type": "org", "name": n}
+                                  for n in sorted(self.namespaces - {self.user})],
+                         "auth": {"type": "access_token", "accessToken": {
+                             "displayName": "autoscholar", "role": self.role,
+                             "createdAt": "2026-01-02T03:04:05.000Z"}}}, {}
         if method == "POST" and path == "/api/repos/create":
             return self._create(json.loads(body))
         if method == "POST" and path == "/api/validate-yaml":

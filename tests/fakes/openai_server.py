@@ -1,5 +1,5 @@
 """A tiny OpenAI-compatible server on 127.0.0.1 with the real wire format: POST
-/v1/chat/completions, and the Batch API (POST /v1/files as multipart, GET /v1/files/{id}/content,
+/v1/chat/completions, GET /v1/models (openai/types/model.py's Model objects in a list), and the Batch API (POST /v1/files as multipart, GET /v1/files/{id}/content,
 POST /v1/batches, GET /v1/batches[/{id}], POST /v1/batches/{id}/cancel). Answers are scripted
 per test; every request is recorded (chat bodies, headers of every call, uploads, batches)."""
 
@@ -84,7 +84,10 @@ class FakeOpenAI(LocalServer):
 
         Batch scripting (attributes): `batch_stall` keeps open batches in_progress;
         `batch_expire_after = k` ends the next batches `expired` with only k items done;
-        `batch_api = False` answers the Batch API's paths 404 like a server without it."""
+        `batch_api = False` answers the Batch API's paths 404 like a server without it.
+
+        `models`: the ids GET /v1/models lists; None answers 404 (a server without a listing).
+        `api_key`: when set, any other Bearer key gets OpenAI's 401 on every path."""
         self.reply = reply
         self.requests: list[dict] = []  # bodies of live chat completions
         self.headers: list[dict] = []  # of every request, any endpoint
@@ -95,6 +98,8 @@ class FakeOpenAI(LocalServer):
         self.batch_stall = False
         self.batch_api = True  # False: 404 on the Batch API, as llama.cpp's server answers
         self.batch_expire_after: int | None = None
+        self.models: list[str] | None = ["test-model", "fake-model", "gpt-4o-mini"]
+        self.api_key: str | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         outer = self
@@ -112,6 +117,19 @@ class FakeOpenAI(LocalServer):
                 length = int(self.headers.get("content-length", 0))
                 return self.rfile.read(length)
 
+            def _refused_key(self) -> bool:
+                if outer.api_key is None:
+                    return False
+                sent = self.headers.get("authorization", "").removeprefix("Bearer ")
+                if sent == outer.api_key:
+                    return False
+                # OpenAI's answer; it shows only the ends of the key it was sent
+                self._send(401, {"error": {
+                    "message": f"Incorrect API key provided: {sent[:3]}***{sent[-4:]}. You can "
+                               "find your API key at https://platform.openai.com/account/api-keys.",
+                    "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}})
+                return True
+
             def _no_batch_api(self, path: str) -> bool:
                 if outer.batch_api or not path.startswith(("/v1/files", "/v1/batches")):
                     return False
@@ -121,8 +139,12 @@ class FakeOpenAI(LocalServer):
             def do_GET(self):
                 self._record()
                 path = self.path.split("?", 1)[0]
-                if self._no_batch_api(path):
+                if self._refused_key() or self._no_batch_api(path):
                     return
+                if path == "/v1/models" and outer.models is not None:
+                    return self._send(200, {"object": "list", "data": [
+                        {"id": m, "object": "model", "created": 1686935002,
+                         "owned_by": "organization-owner"} for m in outer.models]})
                 with outer._lock:
                     if path == "/v1/batches":
                         data = [outer._advance(b, peek=True) for b in
@@ -143,7 +165,7 @@ class FakeOpenAI(LocalServer):
             def do_POST(self):
                 raw = self._record()
                 path = self.path.split("?", 1)[0]
-                if self._no_batch_api(path):
+                if self._refused_key() or self._no_batch_api(path):
                     return
                 if path == "/v1/files":
                     return self._upload(raw)
