@@ -3,6 +3,8 @@ from it, with only what a test cares about spelled out at the call."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Iterable
 
 from autoscholar.records import BibEntry, CitationContext, Query, SourceMeta
@@ -22,3 +24,22 @@ def query(ctx: CitationContext, answer_keys: Iterable[str], question: str = "q?"
     """Query ``<context_id>:<k>`` of ``ctx`` answered by ``answer_keys``."""
     return Query(query_id=f"{ctx.context_id}:{k}", context=ctx, question=question,
                  answer_keys=list(answer_keys), generator=generator, prompt_version=prompt_version)
+
+
+def built_run(tmp_path_factory, name: str, settings_stages=None, **settings) -> Path:
+    """A demo run built once per module (``settings_stages`` limits the stages); tests take a
+    copy with ``copy_run``."""
+    from autoscholar.config import Settings
+    from autoscholar.stages import build
+
+    run_dir = tmp_path_factory.mktemp(name) / "run"
+    stages = {"stages": settings_stages} if settings_stages else {}
+    build(Settings(venue="demo", run_dir=run_dir, **settings), **stages)
+    return run_dir
+
+
+def copy_run(src: Path, tmp_path: Path) -> Path:
+    """A test's own copy of a run directory, so it may change anything in it."""
+    target = tmp_path / "run"
+    shutil.copytree(src, target)
+    return target

@@ -5,10 +5,10 @@ import csv
 import datetime as dt
 import io
 import json
-import shutil
 
 import numpy as np
 import pytest
+from factories import built_run, copy_run
 
 from autoscholar.audit import collect, load, per_paper, write_report
 from autoscholar.audit.figures import PASA_TABLE2, percentile, title_overlap
@@ -28,16 +28,12 @@ from test_cli import run
 
 @pytest.fixture(scope="module")
 def demo_built(tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("audit") / "run"
-    build(Settings(venue="demo", run_dir=run_dir))
-    return run_dir
+    return built_run(tmp_path_factory, "audit")
 
 
 @pytest.fixture
 def demo(demo_built, tmp_path):
-    target = tmp_path / "run"
-    shutil.copytree(demo_built, target)
-    return target
+    return copy_run(demo_built, tmp_path)
 
 
 def rows_of(run_dir):

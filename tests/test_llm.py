@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from factories import built_run, copy_run
 
 from autoscholar.config import Settings
 from autoscholar.errors import InputError, ServiceError
@@ -16,7 +17,6 @@ from autoscholar.generate.stage import generate
 from autoscholar.io import read_jsonl
 from autoscholar.records import CitationContext, Query, Reject, Usage
 from autoscholar.resources import resource
-from autoscholar.stages import build
 
 from fakes.openai_server import FakeOpenAI
 
@@ -27,16 +27,12 @@ LLAMA_CPP_REFUSAL = "response_format.type: Input should be 'text' or 'json_objec
 @pytest.fixture(scope="module")
 def contexts_run(tmp_path_factory):
     """A run directory with the demo's contexts (offline stages only), copied per test."""
-    run_dir = tmp_path_factory.mktemp("contexts") / "run"
-    build(Settings(venue="demo", run_dir=run_dir), stages=["fetch", "parse", "contexts"])
-    return run_dir
+    return built_run(tmp_path_factory, "contexts", ["fetch", "parse", "contexts"])
 
 
 @pytest.fixture
 def run_dir(contexts_run, tmp_path):
-    target = tmp_path / "run"
-    shutil.copytree(contexts_run, target)
-    return target
+    return copy_run(contexts_run, tmp_path)
 
 
 def contexts(run_dir):
