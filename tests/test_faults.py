@@ -222,7 +222,7 @@ def test_local_ids_that_collide_after_sanitising_all_keep_a_paper():
     from autoscholar.sources.common import sanitize_id
     from autoscholar.sources.local import _unique_id
 
-    path = Path("/x/A b.pdf")
+    path = Path("A b.pdf")  # relative to the folder, as _papers gives it
     taken = {sanitize_id("A b"), sanitize_id("A b.pdf")}
     first = _unique_id(path, taken)
     assert first == sanitize_id("A b.pdf") + "-2"

@@ -168,8 +168,8 @@ def pdf_files(folder: Path, recursive: bool = False) -> list[Path]:
 
 
 def _unique_id(path: Path, seen: set[str]) -> str:
-    """`path` relative to the folder: a sub-folder's "b/a.pdf" has the id of "b/a" sanitised."""
-    """The sanitised stem; when another paper has it ("A.pdf" and "A.PDF", "a b" and "a_b"
+    """The id of `path`, relative to the folder (a sub-folder's "b/a.pdf" is "b/a" sanitised):
+    the sanitised stem; when another paper has it ("A.pdf" and "A.PDF", "a b" and "a_b"
     sanitised alike), the sanitised name, then a counter: deterministic in name order, and
     every file keeps a paper of its own."""
     stem, name = str(path.with_suffix("")), str(path)
