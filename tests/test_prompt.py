@@ -142,10 +142,13 @@ def test_section_unit_through_the_cli_sends_one_request_per_section(tmp_path):
             assert any(f"{k}" in q.context.sentences[i] for k in q.answer_keys)
             where = q.context.provenance[i]
             assert where.paragraph >= 0 and where.sentence >= 0
-    # A paragraph-unit rerun of the same directory is refused, not mixed in.
-    proc = run("build", "--venue", "demo", "--out", out, "--llm", "fake-model",
-               "--llm-base-url", "http://127.0.0.1:9/v1",
-               "--arxiv-index", ROOT / "data" / "demo_arxiv.jsonl", check=False)
+    # A paragraph-unit rerun of the same directory is refused, not mixed in (the endpoint is
+    # up, so the preflight passes and the refusal is about the setting).
+    with FakeOpenAI(answer_every_sentence) as server:
+        proc = run("build", "--venue", "demo", "--out", out, "--llm", "fake-model",
+                   "--llm-base-url", server.base_url,
+                   "--arxiv-index", ROOT / "data" / "demo_arxiv.jsonl", check=False)
+        assert server.requests == []  # no chat completion paid for a refused run
     assert proc.returncode == 1 and "context_unit" in proc.stderr
 
 
