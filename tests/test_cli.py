@@ -400,8 +400,11 @@ def test_ctrl_c_during_an_index_rebuild_keeps_the_old_index(tmp_path):
     for _ in range(3):
         run("arxiv-index", "build", ROOT / "data" / "demo_arxiv.jsonl", "--out", out)
         before = _folder_bytes(out)
+        # SIGINT back to its default in the child: a suite started in the background of a
+        # non-interactive shell inherits SIGINT ignored, and Ctrl-C would then never arrive.
         proc = subprocess.Popen([*CLI, "arxiv-index", "build", str(big), "--out", str(out)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 120
         while not building.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
