@@ -138,14 +138,21 @@ def count_lines(path: Path) -> int:
     return len(complete_lines(path))
 
 
-def reject_reasons(path: Path) -> dict[str, int]:
-    reasons: dict[str, int] = {}
+def _reject_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, row) of a rejects file; a line that is no reject record is damage."""
     for number, ln in numbered_lines(path.read_bytes()) if path.exists() else []:
         try:
-            reason = json.loads(ln)["reason"]
+            row = json.loads(ln)
+            row["reason"]  # noqa: B018 - the shape check
         except (ValueError, KeyError, TypeError):
             raise damaged(path, number, "not a reject record") from None
-        reasons[reason] = reasons.get(reason, 0) + 1
+        yield number, row
+
+
+def reject_reasons(path: Path) -> dict[str, int]:
+    reasons: dict[str, int] = {}
+    for _, row in _reject_rows(path):
+        reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
     return reasons
 
 
@@ -153,13 +160,12 @@ def reject_keys(path: Path) -> dict[str, set[str]]:
     """Each reject reason of a rejects file with the input keys it rejected whole (a reject
     naming one query_id dropped a single query of an input that gave others)."""
     keys: dict[str, set[str]] = {}
-    for number, ln in numbered_lines(path.read_bytes()) if path.exists() else []:
-        try:
-            row = json.loads(ln)
-            if row.get("query_id") is None:
+    for number, row in _reject_rows(path):
+        if row.get("query_id") is None:
+            try:
                 keys.setdefault(row["reason"], set()).add(row["key"])
-        except (ValueError, KeyError, TypeError):
-            raise damaged(path, number, "not a reject record") from None
+            except (KeyError, TypeError):
+                raise damaged(path, number, "not a reject record") from None
     return keys
 
 
