@@ -58,7 +58,8 @@ STAGES: tuple[Stage, ...] = (
           depends_on=(".sources.local:recursive_identity",)),
     Stage("parse", ".parse.stage", "fetch", ("paper", "paper_id"), "papers parsed",
           "Parse stage only: PDFs -> sections, citations and bibliography.",
-          settings=("parser",), version=2),  # 2: review line numbers, contents pages (issue 10)
+          # 2: review line numbers, contents pages (issue 10); 3: a lone callout sentence joins
+          settings=("parser",), version=3),  # the one before
     Stage("contexts", ".contexts", "parse", ("source", "paper_id"), "citation contexts",
           "Contexts stage only: Related Work sections -> citation contexts.",
           settings=("sections", "front_matter_fallback"),

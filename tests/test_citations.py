@@ -109,6 +109,29 @@ def test_split_never_inside_a_callout():
         "As shown (Smith et al., 2020. Doe, 2019a) here.", "Then more."]
 
 
+def test_a_sentence_of_callouts_alone_joins_the_one_before():
+    # "Decoupling strategy and generation \citep{he2018dnd}. \citep{fstod}." as a real
+    # EMNLP submission prints it: the second callout is cited for the same topic.
+    text = "Decoupling strategy and generation (Doe, 2019a). (Smith et al., 2020). Next one [1]. [2]."
+    bib = BIB + [BibEntry(key="ref1", raw="r"), BibEntry(key="ref2", raw="s")]
+    sents = split_sentences(text, cite_spans(text, Bibliography(bib)))
+    assert [s.text for s in sents] == [
+        "Decoupling strategy and generation (Doe, 2019a). (Smith et al., 2020).",
+        "Next one [1]. [2].",
+    ]
+    assert [c.keys for c in sents[0].cites] == [["doe2019a"], ["smith2020"]]
+    for s in sents:
+        for c in s.cites:
+            assert s.text[c.start:c.end] == c.text
+
+
+def test_a_paragraph_that_opens_with_callouts_keeps_them_and_unlinked_text_stays_apart():
+    text = "[1]. It works. (Nobody, 1999). Then more."
+    spans = cite_spans(text, Bibliography(BIB + [BibEntry(key="ref1", raw="r")]))
+    assert [s.text for s in split_sentences(text, spans)] == [
+        "[1].", "It works.", "(Nobody, 1999).", "Then more."]
+
+
 def test_name_list_that_swallowed_a_word_is_retried_from_the_real_first_author():
     bib = [BibEntry(key="saier2019", raw="Tarek Saier and Michael Färber. 2019. B.",
                     authors=["Tarek Saier"], year=2019)]

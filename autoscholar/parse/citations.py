@@ -391,6 +391,7 @@ def split_sentences(text: str, cites: list[CiteSpan]) -> list[Sentence]:
             continue
         cuts.append(end)
     cuts.append(len(text))
+    cuts = _join_bare_callouts(text, cites, cuts)
     out: list[Sentence] = []
     for a, b in zip(cuts, cuts[1:]):
         seg = text[a:b]
@@ -405,3 +406,20 @@ def split_sentences(text: str, cites: list[CiteSpan]) -> list[Sentence]:
         ]
         out.append(Sentence(text=body, cites=own))
     return out
+
+
+def _join_bare_callouts(text: str, cites: list[CiteSpan], cuts: list[int]) -> list[int]:
+    """Cuts without those that would leave a sentence of callouts alone ("... generation [12].
+    (Madotto et al., 2020)."): such a sentence names no topic, so its entries are cited for the
+    sentence before it, and a query built from it alone would drop them."""
+    kept = cuts[:2]
+    for b in cuts[2:]:
+        a = kept[-1]
+        seg = text[a:b]
+        for c in sorted((c for c in cites if a <= c.start and c.end <= b), key=lambda c: -c.start):
+            seg = seg[:c.start - a] + seg[c.end - a:]
+        if a > 0 and len(seg) < b - a and not re.search(r"\w", seg):
+            kept[-1] = b  # one sentence with the one before
+        else:
+            kept.append(b)
+    return kept
