@@ -40,25 +40,21 @@ def _folder(paper_id: str, names: list[str]) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("run", type=Path)
-    ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--catalogue", type=Path)
-    args = ap.parse_args(argv)
-    root = args.data / "latex_pairs"
-    catalogue = args.catalogue or args.data / "arxiv" / "catalog_213k.jsonl"
+def score(run: Path, data: Path = DATA, catalogue: Path | None = None) -> list[dict]:
+    """One row per LaTeX pair: gold ids the catalogue holds (`want`), those answered (`found`),
+    the run's answers (`answers`) and the right ones (`right`)."""
+    root = data / "latex_pairs"
+    catalogue = catalogue or data / "arxiv" / "catalog_213k.jsonl"
     held = {json.loads(ln)["id"] for ln in catalogue.open()}
     golds = {p.name: json.loads((p / "gold.json").read_text())
              for p in root.iterdir() if (p / "gold.json").exists()}
     answers: dict[str, dict[tuple[str, str], tuple[BibEntry, str]]] = defaultdict(dict)
-    for m in read_jsonl(args.run / "match.jsonl", MatchedQuery):
+    for m in read_jsonl(run / "match.jsonl", MatchedQuery):
         name = _folder(m.query.context.source.paper_id, list(golds))
         refs = {r.key: r for r in m.query.context.refs}
         for a in m.answers:
             answers[name][(a.key, a.arxiv_id)] = (refs[a.key], a.title)
-    print("| paper | gold ids held | found | answers | right |\n|---|---|---|---|---|")
-    tot = [0, 0, 0, 0]
+    rows = []
     for name, gold in sorted(golds.items()):
         entries = {k: gold["entries"][k] for k in gold["related_work_keys"] if k in gold["entries"]}
         want = {k for k, e in entries.items() if e.get("arxiv") and e["arxiv"] in held}
@@ -70,14 +66,28 @@ def main(argv: list[str] | None = None) -> int:
                 if e.get("arxiv") == arxiv_id or not e.get("arxiv") and fuzz.ratio(
                         latex_gold._norm(title), latex_gold._norm(e["title"])) >= 90:
                     right += 1
-                    found.add(k) if k in want and e.get("arxiv") == arxiv_id else None
+                    if k in want and e.get("arxiv") == arxiv_id:
+                        found.add(k)
                     break
-        n = len(answers.get(name, {}))
-        print(f"| {name} | {len(want)} | {len(found & want)} | {n} | {right} |")
-        for i, v in enumerate((len(want), len(found & want), n, right)):
-            tot[i] += v
-    print(f"| **overall** | {tot[0]} | {tot[1]} (recall {tot[1] / max(tot[0], 1):.3f}) | {tot[2]} | "
-          f"{tot[3]} (precision {tot[3] / max(tot[2], 1):.3f}) |")
+        rows.append({"paper": name, "want": len(want), "found": len(found & want),
+                     "answers": len(answers.get(name, {})), "right": right})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--catalogue", type=Path)
+    args = ap.parse_args(argv)
+    rows = score(args.run, args.data, args.catalogue)
+    print("| paper | gold ids held | found | answers | right |\n|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['paper']} | {r['want']} | {r['found']} | {r['answers']} | {r['right']} |")
+    tot = {k: sum(r[k] for r in rows) for k in ("want", "found", "answers", "right")}
+    print(f"| **overall** | {tot['want']} | {tot['found']} (recall "
+          f"{tot['found'] / max(tot['want'], 1):.3f}) | {tot['answers']} | {tot['right']} "
+          f"(precision {tot['right'] / max(tot['answers'], 1):.3f}) |")
     return 0
 
 
