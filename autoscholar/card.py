@@ -70,11 +70,13 @@ def size_category(n: int) -> str:
 
 
 def _recorded(run_dir: Path, stage: str) -> dict:
-    path = run_dir / f"{stage}.settings.json"
+    """The settings a stage's output was made with (its <stage>.settings.json)."""
+    from .fingerprints import recorded
+
     try:
-        values = json.loads(path.read_text()).get("values", {})
-    except (OSError, ValueError, AttributeError):
-        return {}  # a run without records (or a damaged one): the card says "unknown"
+        values = (recorded(run_dir, stage) or {}).get("values")
+    except (InputError, OSError):
+        return {}  # a damaged record: the card says "unknown", the build names the damage
     return values if isinstance(values, dict) else {}
 
 
