@@ -75,3 +75,31 @@ def test_end_to_end_answers_on_latex_pairs_meet_the_targets(shared_data, tmp_pat
     assert want >= 19 and answers >= want, rows
     assert found / want >= 0.95, rows
     assert right / answers >= 0.99, rows
+
+
+def test_grobid_is_scored_beside_pymupdf_where_a_tei_sits_with_the_pair(shared_data, tmp_path):
+    """No LaTeX pair has a TEI here (no Grobid server to make one), so a pair is made of a real
+    PDF with its real TEI and a gold of what PyMuPDF mines: the Grobid row is scored against a
+    gold it did not make (SPECTER's TEI lost part of a callout list, README)."""
+    from autoscholar.contexts import contexts_for
+    from autoscholar.config import Settings
+
+    stem = "s2orc-doc2json__2020.acl-main.207"
+    pair = tmp_path / "pairs" / stem
+    pair.mkdir(parents=True)
+    (pair / "paper.pdf").symlink_to(shared_data / "pdf" / f"{stem}.pdf")
+    (pair / "paper.tei.xml").symlink_to(shared_data / "tei" / f"{stem}.tei.xml")
+    gold_script, eval_parse = _script("latex_gold"), _script("eval_parse")
+    parsed = parse_pdf(gold_script._paper(stem), pair / "paper.pdf")
+    refs = {r.key: r for c in contexts_for(parsed, Settings(_env_file=None)) for r in c.refs}
+    (pair / "gold.json").write_text(json.dumps({
+        "related_work_heading": "Related Work", "related_work_keys": list(refs),
+        "entries": {k: {"title": r.title, "authors": r.authors, "year": str(r.year or "")}
+                    for k, r in refs.items()}}))
+    rows = {r["parser"]: r for r in gold_script.evaluate(pair.parent, eval_parse.GOLD_PARSERS)}
+    assert set(rows) == {"pymupdf", "grobid"}
+    assert rows["pymupdf"]["hits"] == rows["pymupdf"]["gold"] == len(refs) > 20
+    grobid = rows["grobid"]
+    assert grobid["sections"] and grobid["sections"][0].startswith("Related Work")
+    assert 0.6 * len(refs) <= grobid["hits"] < len(refs)  # most, not all: the TEI lost some
+    assert "grobid" in gold_script.report(list(rows.values()))
