@@ -1,5 +1,8 @@
 """Checks, before fetch starts, that the services later stages need are there: a missing
 Grobid or an unusable index is one line now, not a failure hours later at parse or match.
+The venue check comes first: the year is one the source can list and date (sources/*.py
+check_year: a year its conference dates table lacks is refused), and the service takes our
+requests (OpenReview: the login, or the one line saying which credentials to set).
 
 CHECKS is the registry: (name, applies to these settings, check raising AutoscholarError).
 Offline settings need no network (`--llm none` skips the LLM check). The LLM check lists the
@@ -17,6 +20,12 @@ from .config import Settings, redact_url
 from .errors import AutoscholarError, InputError, ServiceError
 
 SHOWN_MODELS = 5  # how many listed models the "no such model" line names
+
+
+def _venue(settings: Settings) -> None:
+    from .sources import preflight as venue_preflight
+
+    venue_preflight(settings)
 
 
 def _grobid(settings: Settings) -> None:
@@ -86,6 +95,7 @@ def _llm_endpoint(settings: Settings) -> None:
 
 
 CHECKS: tuple[tuple[str, Callable[[Settings], bool], Callable[[Settings], None]], ...] = (
+    ("venue", lambda s: True, _venue),
     ("llm", lambda s: s.llm != "none", _llm),
     ("grobid", lambda s: s.parser == "grobid", _grobid),
     ("arxiv-index", lambda s: True, _arxiv_index),
@@ -93,7 +103,8 @@ CHECKS: tuple[tuple[str, Callable[[Settings], bool], Callable[[Settings], None]]
 
 
 def preflight(settings: Settings) -> list[str]:
-    """Every failing check as one line (all of them, so one run shows everything to fix)."""
+    """Every failing check as one line (all of them, so one run shows everything to fix;
+    a failing venue check alone, since nothing else matters for a run that cannot list)."""
     failures = []
     for name, applies, check in CHECKS:
         if applies(settings):
@@ -101,6 +112,8 @@ def preflight(settings: Settings) -> list[str]:
                 check(settings)
             except AutoscholarError as exc:
                 failures.append(f"preflight {name}: {exc}")
+                if name == "venue":  # a run that cannot list asks no other service anything
+                    break
     return failures
 
 

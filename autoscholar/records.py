@@ -86,9 +86,18 @@ class Record(BaseModel):
 
 # ---------------------------------------------------------------- fetch -> parse
 
+# Where a paper's `published` date came from: a field of the venue's own listing (OpenReview's
+# pdate, the Anthology volume's ingest-date), the date a proceedings page says the volume came
+# out (PMLR), the first day of the meeting from a venue-year table (NeurIPS, CVPR, ICML when
+# the page has none), the arXiv stamp or the metadata of a local PDF, or the demo's generator.
+DateSource = Literal["listing field", "proceedings page", "conference dates table",
+                     "PDF stamp", "PDF metadata", "generated"]
+
 
 class Paper(Record):
     """One accepted paper of a venue (or one PDF of a local folder)."""
+
+    _omit_empty = ("date_source",)  # added later: runs listed before it keep their bytes
 
     paper_id: str  # unique within a run; safe as a file name
     venue: str
@@ -100,6 +109,7 @@ class Paper(Record):
     pdf_sha256: str | None = None  # of the PDF as parsed: the manifest's input checksum
     published: dt.date | None = None  # when the paper became public: the leakage cut-off
     source: str = ""  # where the metadata came from: "demo", "local", "openreview", ...
+    date_source: DateSource | None = None  # where `published` came from; None with no date
 
 
 # ---------------------------------------------------------------- parse -> contexts

@@ -18,7 +18,7 @@ from autoscholar.config import VENUES, Settings
 from autoscholar.errors import InputError, ServiceError
 from autoscholar.records import Paper
 from autoscholar import http
-from autoscholar.sources import acl, common, local, openreview
+from autoscholar.sources import acl, common, cvf, local, neurips, pmlr
 from autoscholar.sources.pmlr import list_papers as pmlr_list
 from fakes.venue_server import HOSTILE_ID, VenueServer
 
@@ -145,63 +145,36 @@ def test_non_http_urls_are_refused(tmp_path):
     assert not info.value.transient
 
 
-# ------------------------------------------------------------------ OpenReview (ICLR)
-
-
-def test_openreview_v2_lists_accepted_papers_with_pagination(server, shared_data, tmp_path):
-    server.fail_once.add("/notes?content.venueid=ICLR.cc%2F2024%2FConference&offset=1000")
-    papers = sources.list_papers(settings_for("iclr", 2024, server.url, tmp_path))
-    listing = json.loads((shared_data / "venues/openreview_iclr_SUBSTITUTE/"
-                          "glimpse-data__ICLR2024.json").read_text(encoding="utf-8"))
-    assert len(papers) == len(listing) + 1 == 2261  # + the hostile id; the rejected one is not
-    pages = [k for k in server.hits if k.startswith("/notes?")]
-    assert len(pages) == 3  # offsets 0, 1000, 2000 (the 500 was retried on the same URL)
-    second = "/notes?content.venueid=ICLR.cc%2F2024%2FConference&offset=1000&limit=1000"
-    assert server.hits[second] == 2
-    titles = {p.title for p in papers}
-    assert "Proving Test Set Contamination in Black-Box Language Models" in titles
-    assert "A Rejected Paper" not in titles
-    first = papers[0]
-    assert first.paper_id == "iclr2024-KS8mIvetg2" and first.source == "openreview"
-    assert first.pdf_url == f"{server.url}/pdf/KS8mIvetg2.pdf"
-    assert first.published == dt.date(2024, 1, 16)  # pdate
-    hostile = next(p for p in papers if p.title == "A Hostile Identifier")
-    assert SAFE.match(hostile.paper_id) and ".." not in hostile.paper_id
-    assert all(SAFE.match(p.paper_id) for p in papers)
-    path = common.ensure_pdf(hostile, tmp_path / "pdfs")
-    assert path.parent == tmp_path / "pdfs" and path.read_bytes().startswith(b"%PDF-")
-
-
-def test_openreview_falls_back_to_v1_for_old_years(bare_server, tmp_path):
-    papers = sources.list_papers(settings_for("iclr", 2019, bare_server.url, tmp_path))
-    assert [p.title for p in papers] == ["Accepted as an Oral", "Accepted as a Poster",
-                                         "Accepted in 2018 Style", "Accepted by Venue Id"]
-    assert papers[0].authors == ["Ada Lovelace", "Alan Turing"]
-    assert papers[0].published == dt.date(2018, 9, 28)  # no pdate/odate in v1: cdate
-    assert any(k.startswith("/notes?invitation=ICLR.cc%2F2019") for k in bare_server.hits)
-
-
-def test_openreview_value_unwrapping():
-    assert openreview._value({"value": "x"}) == "x" and openreview._value("x") == "x"
-
-
 # ------------------------------------------------------------------ PMLR (ICML)
 
 
-def test_pmlr_volume_page(server, shared_data, tmp_path):
-    papers = sources.list_papers(settings_for("icml", 2023, server.url, tmp_path))
-    listing = json.loads((shared_data / "venues/pmlr_icml_SUBSTITUTE/"
-                          "glimpse-data__ICML2023.json").read_text(encoding="utf-8"))
-    assert len(papers) == len(listing) == 1828
-    by_title = {p.title: p for p in papers}
-    first = by_title["Data Structures for Density Estimation"]
-    assert first.paper_id == "icml2023-aamand23a"
-    assert first.authors == ["Anders Aamand", "Alexandr Andoni", "Justin Y. Chen",
-                             "Piotr Indyk", "Shyam Narayanan", "Sandeep Silwal"]
-    assert first.pdf_url == f"{server.url}/v202/aamand23a/aamand23a.pdf"  # not the -supp.pdf
-    assert first.published == dt.date(2023, 7, 3)
-    assert sum(p.authors == listing[u]["authors"] for u, p in zip(listing, papers)) == 1828
-    assert common.ensure_pdf(first, tmp_path).read_bytes().startswith(b"%PDF-")
+@pytest.mark.parametrize("year, volume, count, published", [
+    (2023, 202, 1828, dt.date(2023, 7, 3)), (2024, 235, 2610, dt.date(2024, 7, 8))])
+def test_pmlr_real_volume_pages(server, tmp_path, year, volume, count, published):
+    papers = sources.list_papers(settings_for("icml", year, server.url, tmp_path))
+    assert len(papers) == count  # every <div class="paper"> of the captured page
+    assert server.hits[f"/v{volume}/"] == 1
+    # the page's "Published as Volume N ... on <date>" sentence, for every paper
+    assert {(p.published, p.date_source) for p in papers} == {(published, "proceedings page")}
+    assert all(p.title and p.authors and p.pdf_url.endswith(".pdf") and "supp" not in p.pdf_url
+               for p in papers)
+    if year == 2023:
+        first = papers[0]
+        assert first.title == "Data Structures for Density Estimation"
+        assert first.paper_id == "icml2023-aamand23a"
+        assert first.authors == ["Anders Aamand", "Alexandr Andoni", "Justin Y. Chen",
+                                 "Piotr Indyk", "Shyam Narayanan", "Sandeep Silwal"]
+        # the real page links absolute PDF URLs (not fetched here: no network in tests)
+        assert first.pdf_url == "https://proceedings.mlr.press/v202/aamand23a/aamand23a.pdf"
+
+
+def test_pmlr_page_without_a_date_falls_back_to_the_table():
+    page = (b'<html><body><div class="paper"><p class="title">T</p><p class="details"><span '
+            b'class="authors">A B</span></p><p class="links">[<a href="/v202/x23a.html">abs</a>]'
+            b'[<a href="/v202/x23a/x23a.pdf">Download PDF</a>]</p></div></body></html>')
+    (paper,) = pmlr.parse_volume(page, "https://proceedings.mlr.press/v202/", 2023)
+    assert (paper.published, paper.date_source) == (dt.date(2023, 7, 23),
+                                                    "conference dates table")
 
 
 def test_pmlr_unknown_year_is_a_clear_error(tmp_path):
@@ -225,18 +198,23 @@ def test_neurips_real_2019_listing(server, tmp_path):
     assert vilbert.pdf_url == (f"{server.url}/paper/8297-vilbert-pretraining-task-agnostic-"
                                "visiolinguistic-representations-for-vision-and-language-tasks.pdf")
     assert vilbert.paper_id == "neurips2019-8297" and vilbert.published == dt.date(2019, 12, 8)
+    assert vilbert.date_source == "conference dates table"
     assert common.ensure_pdf(vilbert, tmp_path).stat().st_size > 0
 
 
-def test_neurips_hash_listing_with_tracks(bare_server, tmp_path):
-    papers = sources.list_papers(settings_for("neurips", 2023, bare_server.url, tmp_path))
-    assert [(p.title, p.authors) for p in papers] == [
-        ("Direct Preference Optimization", ["Rafael Rafailov", "Archit Sharma"]),
-        ("A Benchmark", ["Jane Doe"])]
-    assert papers[0].pdf_url == (f"{bare_server.url}/paper_files/paper/2023/file/"
-                                 "0001aaaabbbbccccddddeeeeffff0000-Paper-Conference.pdf")
-    assert papers[1].pdf_url.endswith("0002aaaabbbbccccddddeeeeffff0000-Paper-"
-                                      "Datasets_and_Benchmarks.pdf")
+def test_neurips_real_2023_listing_with_tracks(server, tmp_path):
+    papers = sources.list_papers(settings_for("neurips", 2023, server.url, tmp_path))
+    assert len(papers) == 3540  # 3,218 main conference + 322 Datasets and Benchmarks
+    first = papers[0]
+    assert first.title == ("Modelling Cellular Perturbations with the Sparse Additive "
+                           "Mechanism Shift Variational Autoencoder")
+    assert first.authors == ["Michael Bereket", "Theofanis Karaletsos"]
+    assert first.pdf_url == (f"{server.url}/paper_files/paper/2023/file/"
+                             "0001ca33ba34ce0351e4612b744b3936-Paper-Conference.pdf")
+    assert sum(p.pdf_url.endswith("-Paper-Datasets_and_Benchmarks.pdf") for p in papers) == 322
+    assert {(p.published, p.date_source) for p in papers} == {
+        (dt.date(2023, 12, 10), "conference dates table")}
+    assert all(p.title and p.authors for p in papers)
 
 
 # ------------------------------------------------------------------ ACL Anthology
@@ -253,6 +231,18 @@ def test_acl_real_xml_main_volume_only(server, tmp_path):
     assert first.authors == ["Lieke Gelderloos", "Grzegorz Chrupała", "Afra Alishahi"]
     assert first.pdf_url == f"{server.url}/2020.acl-main.1.pdf"
     assert first.published == dt.date(2020, 6, 21)  # the volume's ingest-date
+    assert {p.date_source for p in papers} == {"listing field"}
+
+
+def test_acl_real_2024_collection_long_and_short(server, tmp_path):
+    papers = sources.list_papers(settings_for("acl", 2024, server.url, tmp_path))
+    # 933 papers in this early ingest of 2024.acl.xml: long 771 + short 68; demos 38, srw 50
+    # and tutorials 6 are not the main conference.
+    assert len(papers) == 771 + 68
+    assert {p.paper_id.removeprefix("acl2024-").rsplit(".", 1)[0] for p in papers} == {
+        "2024.acl-long", "2024.acl-short"}
+    assert {(p.published, p.date_source) for p in papers} == {
+        (dt.date(2024, 8, 12), "listing field")}  # both volumes' ingest-date
 
 
 def test_acl_old_style_collection(server, tmp_path):
@@ -289,6 +279,11 @@ def test_acl_all_volumes_and_entities(shared_data):
 <url>2020.acl-main.1</url></paper></volume></collection>"""
     (paper,) = acl.parse_collection(hostile, 2020)
     assert "root:" not in paper.title and paper.published == dt.date(2020, 7, 1)
+    assert paper.date_source == "listing field"  # the volume's <month>: its first day
+    undated = hostile.replace(b"<month>July</month>", b"")
+    with pytest.raises(ServiceError, match="volume 'main' of 2020 has neither an ingest-date "
+                                           "nor a <month>"):
+        acl.parse_collection(undated, 2020)  # not a silent 31 December
     with pytest.raises(ServiceError, match="not well-formed"):
         acl.parse_collection(b"<collection><volume>", 2020)
 
@@ -308,6 +303,8 @@ def test_cvf_real_2019_listing(server, tmp_path):
                                   "for_Few-Shot_Learning_by_Category_Traversal_CVPR_2019_paper.pdf")
     assert all(p.pdf_url and p.authors for p in papers)
     assert all(SAFE.match(p.paper_id) and len(p.paper_id) <= 100 for p in papers)
+    assert {(p.published, p.date_source) for p in papers} == {
+        (dt.date(2019, 6, 16), "conference dates table")}
 
 
 def test_cvf_day_pages_when_day_all_is_empty(bare_server, tmp_path):
@@ -318,6 +315,51 @@ def test_cvf_day_pages_when_day_all_is_empty(bare_server, tmp_path):
                                  "He_Momentum_Contrast_CVPR_2020_paper.pdf")
     assert papers[0].paper_id == "cvpr2020-He_Momentum_Contrast"
     assert common.ensure_pdf(papers[0], tmp_path).read_bytes()[:5] == b"%PDF-"
+
+
+# ------------------------------------------------------------------ dates tables
+
+TABLED = {"neurips": neurips.CONFERENCE_DATES, "cvpr": cvf.CONFERENCE_DATES,
+          "icml": pmlr.CONFERENCE_DATES}
+
+
+@pytest.mark.parametrize("venue", sorted(TABLED))
+def test_dates_tables_cover_every_year_the_source_accepts_up_to_the_last_row(venue):
+    table, first = TABLED[venue], sources.SOURCES[venue].first_year
+    assert sorted(table) == list(range(first, max(table) + 1))
+    if venue == "icml":
+        assert sorted(table) == sorted(pmlr.VOLUMES)  # a volume for every dated year
+
+
+@pytest.mark.parametrize("venue, meeting, module", [("neurips", "NeurIPS", "neurips"),
+                                                    ("cvpr", "CVPR", "cvf")])
+def test_a_year_missing_from_the_table_is_refused_before_any_request(bare_server, tmp_path,
+                                                                     venue, meeting, module):
+    year = max(TABLED[venue]) + 1  # inside the source's range (it runs to this year)
+    settings = settings_for(venue, year, bare_server.url, tmp_path)  # Settings accept it
+    for call in (sources.preflight, sources.list_papers):
+        with pytest.raises(InputError) as info:
+            call(settings)
+        assert str(info.value) == (
+            f"no conference dates known for {meeting} {year} (the table covers "
+            f"{min(TABLED[venue])}-{year - 1}): add the first day of the meeting to "
+            f"CONFERENCE_DATES in autoscholar/sources/{module}.py")
+    assert not bare_server.hits  # refused before any network call
+
+
+def test_a_missing_dates_row_is_one_line_at_preflight_through_the_cli(bare_server, tmp_path):
+    from test_cli import ROOT, run
+
+    year = max(cvf.CONFERENCE_DATES) + 1
+    out = tmp_path / "run"
+    proc = run("build", "--venue", "cvpr", "--year", year, "--out", out, "--arxiv-index",
+               ROOT / "data" / "demo_arxiv.jsonl",
+               env={"AUTOSCHOLAR_VENUE_BASE_URL": bare_server.url}, check=False)
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        f"error: preflight venue: no conference dates known for CVPR {year} (the table "
+        f"covers 2013-{year - 1}): add the first day of the meeting to CONFERENCE_DATES in "
+        "autoscholar/sources/cvf.py"], proc.stderr
+    assert not out.exists() and not bare_server.hits
 
 
 # ------------------------------------------------------------------ local folders
@@ -353,11 +395,12 @@ def test_local_folder(tmp_path):
     a, b, c, d = papers
     assert a.title == "Largest Font Title Second line of the title" and a.published is None
     assert b.title == "Title From Metadata" and b.published == dt.date(2021, 3, 5)
-    assert c.title == "c-broken" and c.published is None
+    assert b.date_source == "PDF metadata"
+    assert c.title == "c-broken" and c.published is None and c.date_source is None
     # The rotated arXiv stamp is set larger than the title but is not it; its date is the
     # submission date of that version, which wins over when the file was written.
     assert d.title == "A Paper From arXiv Second line of the title"
-    assert d.published == dt.date(2020, 5, 3)
+    assert d.published == dt.date(2020, 5, 3) and d.date_source == "PDF stamp"
     assert all(p.venue == "local" and p.year == 2024 and Path(p.pdf_path).is_absolute()
                for p in papers)
     # a local paper already has its file: ensure_pdf hands it back untouched
@@ -438,7 +481,7 @@ def test_an_empty_listing_is_an_error(bare_server, tmp_path):
 
 def test_demo_dispatch(tmp_path):
     papers = sources.list_papers(Settings(venue="demo", run_dir=tmp_path / "run"))
-    assert papers and all(p.venue == "demo" for p in papers)
+    assert papers and all(p.venue == "demo" and p.date_source == "generated" for p in papers)
     assert list((tmp_path / "run" / "pdfs").glob("*.pdf"))
 
 

@@ -8,7 +8,15 @@ are a separate collection. The choice is made from the volume's booktitle so it 
 both id schemes. Frontmatter is not a paper.
 
 published = the volume's ingest-date (when the Anthology made the PDFs public), else the
-first day of its <month>, else None.
+first day of its <month>; both are fields of the listing (date_source "listing field"). A main
+volume with neither is an error naming it, not a paper dated 31 December by default.
+
+Plain HTTP, not the `acl-anthology` library: the library reads a local clone of the whole
+data repository (Anthology.from_repo clones acl-org/acl-anthology, several hundred MB) and
+brings about fifteen dependencies (numpy, gitpython, omegaconf, citeproc-py, langcodes...),
+to read the one file a year needs; it sends no HTTP request of its own to mirror. What this
+module reads is that same file, data/xml/<collection>.xml of the same repository, and it
+follows the library's reading of it: volumes from <meta>, authors from <first>/<last>.
 """
 
 from __future__ import annotations
@@ -52,7 +60,7 @@ def is_main_volume(volume) -> bool:
     return bool(booktitle) and not any(word in booktitle for word in _NOT_MAIN)
 
 
-def _volume_date(volume, year: int) -> dt.date | None:
+def _volume_date(volume, year: int) -> dt.date:
     ingest = volume.get("ingest-date") or ""
     try:
         return dt.date.fromisoformat(ingest)
@@ -61,7 +69,8 @@ def _volume_date(volume, year: int) -> dt.date | None:
     month = re.match(r"\s*([A-Za-z]{3})", _text(volume.find("meta/month")))
     if month and month.group(1).lower() in _MONTHS:
         return dt.date(year, _MONTHS[month.group(1).lower()], 1)
-    return None
+    raise ServiceError(f"ACL Anthology volume {volume.get('id')!r} of {year} has neither an "
+                       "ingest-date nor a <month>: its papers cannot be dated", transient=False)
 
 
 def _author(element) -> str:
@@ -79,12 +88,13 @@ def parse_collection(xml: bytes, year: int, pdf_root: str = PDF_ROOT,
     for volume in root.iter("volume"):
         if main_only and not is_main_volume(volume):
             continue
-        published = _volume_date(volume, year)
+        published = None  # dated once the volume turns out to hold a paper
         for paper in volume.findall("paper"):
             url = _text(paper.find("url"))
             title = _text(paper.find("title"))
             if not url or not title or "://" in url:
                 continue  # removed papers have no url; external urls are not Anthology PDFs
+            published = published or _volume_date(volume, year)
             papers.append(venue_paper(
                 "acl", year, url,
                 title=title,
@@ -92,6 +102,7 @@ def parse_collection(xml: bytes, year: int, pdf_root: str = PDF_ROOT,
                 pdf_url=f"{pdf_root}/{url}.pdf",
                 published=published,
                 source="acl-anthology",
+                date_source="listing field",
             ))
     return papers
 

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from autoscholar.errors import InputError, ServiceError
-from autoscholar.records import Paper
+from autoscholar.records import DateSource, Paper
 
 MAX_ID_LEN = 100
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -47,10 +47,29 @@ def make_id(venue: str, year: int | None, native: str) -> str:
 
 
 def venue_paper(venue: str, year: int, native: str, *, title: str, authors: list[str],
-                pdf_url: str | None, published: dt.date | None, source: str) -> Paper:
-    """A listed paper whose id, venue and year agree: paper_id is make_id(venue, year, native)."""
+                pdf_url: str | None, published: dt.date | None, source: str,
+                date_source: DateSource | None) -> Paper:
+    """A listed paper whose id, venue and year agree: paper_id is make_id(venue, year, native).
+    date_source says where `published` came from (None exactly when there is no date)."""
     return Paper(paper_id=make_id(venue, year, native), venue=venue, year=year, title=title,
-                 authors=authors, pdf_url=pdf_url, published=published, source=source)
+                 authors=authors, pdf_url=pdf_url, published=published, source=source,
+                 date_source=date_source if published else None)
+
+
+# ------------------------------------------------------------------ dates
+
+
+def check_dates_table(table: dict[int, dt.date], year: int, meeting: str, where: str) -> None:
+    """Refuse a year the conference dates table lacks, in one line.
+
+    Without a date the match stage's cut-off falls back to 31 December, which for a June
+    meeting lets half a year of later arXiv papers through as fair answers: a missing row is
+    an error before anything runs, never a silent default.
+    """
+    if year not in table:
+        covered = f"{min(table)}-{max(table)}" if table else "no year"
+        raise InputError(f"no conference dates known for {meeting} {year} (the table covers "
+                         f"{covered}): add the first day of the meeting to {where}")
 
 
 # ------------------------------------------------------------------ listings

@@ -5,7 +5,11 @@ Each paper is <dt class="ptitle"><a href=".../html/<stem>_paper.html">Title</a><
 Some years do not answer day=all; their main page links one page per day (?day=YYYY-MM-DD),
 which are read in turn. The listing is the main conference (workshops have their own pages).
 
-published = the first day of the main conference (CONFERENCE_DATES); the listing has no date.
+published = the first day of the meeting (CONFERENCE_DATES, date_source "conference dates
+table"); the listing has no date. The table covers every year the source accepts (2013 on); a
+year it lacks (the current one, until added) is refused by check_year.
+
+Plain HTTP: CVF open access has no API or client library.
 """
 
 from __future__ import annotations
@@ -17,16 +21,23 @@ import urllib.parse
 from autoscholar import http
 from autoscholar.config import Settings
 from autoscholar.records import Paper
-from autoscholar.sources.common import clean_text, parse_html, venue_paper
+from autoscholar.sources.common import check_dates_table, clean_text, parse_html, venue_paper
 
 ROOT = "https://openaccess.thecvf.com"
 
-CONFERENCE_DATES = {
-    2017: dt.date(2017, 7, 21), 2018: dt.date(2018, 6, 18), 2019: dt.date(2019, 6, 16),
+CONFERENCE_DATES = {  # first day of the meeting (workshops and tutorials included)
+    2013: dt.date(2013, 6, 23), 2014: dt.date(2014, 6, 23), 2015: dt.date(2015, 6, 7),
+    2016: dt.date(2016, 6, 26), 2017: dt.date(2017, 7, 21), 2018: dt.date(2018, 6, 18),
+    2019: dt.date(2019, 6, 16),
     2020: dt.date(2020, 6, 14), 2021: dt.date(2021, 6, 19), 2022: dt.date(2022, 6, 19),
     2023: dt.date(2023, 6, 18), 2024: dt.date(2024, 6, 17), 2025: dt.date(2025, 6, 11),
 }
 MAX_DAY_PAGES = 20
+
+
+def check_year(year: int) -> None:
+    check_dates_table(CONFERENCE_DATES, year, "CVPR",
+                      "CONFERENCE_DATES in autoscholar/sources/cvf.py")
 
 
 def _next_dd(element):
@@ -73,6 +84,7 @@ def parse_listing(html: bytes, page_url: str, year: int) -> list[Paper]:
             pdf_url=pdf_url,
             published=CONFERENCE_DATES.get(year),
             source="cvf-open-access",
+            date_source="conference dates table",
         ))
     return papers
 
@@ -91,6 +103,7 @@ def _day_links(html: bytes, page_url: str) -> list[str]:
 def list_papers(settings: Settings) -> list[Paper]:
     year = settings.year
     assert year is not None
+    check_year(year)
     root = (settings.venue_base_url or ROOT).rstrip("/")
     main_url = f"{root}/CVPR{year}"
     papers = parse_listing(http.get_bytes(main_url, {"day": "all"}), main_url, year)

@@ -4,8 +4,9 @@ paper_id is the sanitised file stem. The title is the PDF's metadata title when 
 one (tools often write "Microsoft Word - draft.docx" or nothing), else the largest-font line
 on page 1 (the arXiv stamp in the margin is rotated, so it is not a candidate), else the stem.
 published is the date of the arXiv stamp on page 1 ("arXiv:2106.09685v2 [cs.CL] 16 Oct 2021",
-the day that version was submitted) when there is one, else the metadata creation date, else
-None: the leakage rule needs it, and many arXiv PDFs carry no creation date.
+the day that version was submitted; date_source "PDF stamp") when there is one, else the
+metadata creation date ("PDF metadata"), else None: the leakage rule needs it, and many arXiv
+PDFs carry no creation date.
 A PDF that will not open is still listed (the parse stage rejects it with a reason).
 
 The PDFs are read in parse's isolated workers (parse/pool.py), with its time and memory caps:
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from autoscholar.config import Settings
 from autoscholar.errors import InputError
-from autoscholar.records import Paper
+from autoscholar.records import DateSource, Paper
 from autoscholar.sources.common import clean_text, sanitize_id
 
 _BAD_TITLE = re.compile(r"(^untitled$|^microsoft word|\.(docx?|tex|dvi|pdf|ps)$|^title$)", re.I)
@@ -96,7 +97,10 @@ def _creation_date(doc) -> dt.date | None:
         return None
 
 
-def describe_paper(paper: Paper, path: Path) -> tuple[str, dt.date | None]:
+Described = tuple[str, dt.date | None, DateSource | None]  # title, published, date_source
+
+
+def describe_paper(paper: Paper, path: Path) -> Described:
     """describe() with the pool's (paper, path) signature; runs in a worker process."""
     return describe(path)
 
@@ -106,16 +110,20 @@ def _readable_name(path: Path) -> Path:
     return Path(str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
 
 
-def describe(path: Path) -> tuple[str, dt.date | None]:
-    """(title, publication date) of one PDF; (stem, None) when it cannot be read."""
+def describe(path: Path) -> Described:
+    """(title, publication date, where the date came from) of one PDF; (stem, None, None)
+    when it cannot be read."""
     import pymupdf
 
     try:
         with pymupdf.open(path) as doc:
             title = _meta_title(doc) or _largest_font_title(doc)
-            return title or path.stem, _stamp_date(doc) or _creation_date(doc)
+            if stamp := _stamp_date(doc):
+                return title or path.stem, stamp, "PDF stamp"
+            created = _creation_date(doc)
+            return title or path.stem, created, "PDF metadata" if created else None
     except Exception:  # noqa: BLE001 - any unreadable PDF is listed by name; parse rejects it
-        return path.stem, None
+        return path.stem, None, None
 
 
 def _folder(settings: Settings) -> Path:
@@ -220,7 +228,7 @@ def _described(papers: list[Paper], settings: Settings) -> list[Paper]:
     from autoscholar.errors import ParseError
     from autoscholar.parse.pool import parse_isolated
 
-    found: dict[str, tuple[str, dt.date | None]] = {}
+    found: dict[str, Described] = {}
     items = [(p, Path(p.pdf_path or "")) for p in papers]
     for paper, result in parse_isolated(items, settings.parse_workers, settings.parse_timeout,
                                         settings.parse_memory_mb, parse_fn=describe_paper):
@@ -228,9 +236,10 @@ def _described(papers: list[Paper], settings: Settings) -> list[Paper]:
             found[paper.paper_id] = result
     out = []
     for paper in papers:
-        title, published = found.get(paper.paper_id, (paper.title, None))
+        title, published, date_source = found.get(paper.paper_id, (paper.title, None, None))
         out.append(paper.model_copy(update={"title": title or paper.title,
-                                            "published": published}))
+                                            "published": published,
+                                            "date_source": date_source}))
     return out
 
 

@@ -51,4 +51,5 @@ def paper_record(spec: dict, path: Path) -> Paper:
         pdf_path=str(path),
         published=published,
         source="demo",
+        date_source="generated",
     )
