@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from . import __version__
 from .config import PARSERS, VENUES, Settings
 from .errors import AutoscholarError, InputError, os_error_line
-from .stages import STAGES
+from .stages import BY_NAME, STAGES
 
 app = typer.Typer(
     help="Build AutoScholarQuery-style datasets: scholarly search queries paired with the arXiv "
@@ -143,6 +143,12 @@ def _llm_flags(json_mode, max_tokens, max_cost, price_in, price_out, price_file,
             "llm_batch": batch, "llm_batch_poll": batch_poll}
 
 
+def _match_flags(printed_id, id_author_mismatch) -> dict:
+    """The match-policy flags that build, match and status share, under their Settings names
+    (Settings refuses a value outside its Literal with one line)."""
+    return {"printed_id": printed_id, "id_author_mismatch": id_author_mismatch}
+
+
 def _check_batch(settings: Settings) -> None:
     """Before any stage runs: --batch is about requests, and the offline generator sends none."""
     if settings.llm_batch and settings.llm == "none":
@@ -252,6 +258,16 @@ MaxErrorRateOpt = typer.Option(None, "--max-error-rate", help="Exit non-zero whe
                                "on disk (default 0.5).")
 OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
                          "cached) for references the local index does not hold (default: off).")
+PrintedIdOpt = typer.Option(None, "--printed-id", metavar="POLICY", help="A well-formed "
+                            "arXiv id printed in a reference that the index lacks: keep "
+                            "(default: kept as an answer marked unverified), verify (ask the "
+                            "arXiv API, rate-limited and cached; an id it does not know is "
+                            "dropped as not-on-arxiv) or drop (dropped as id-not-in-index).")
+IdAuthorMismatchOpt = typer.Option(None, "--id-author-mismatch", metavar="POLICY", help="A "
+                                   "printed arXiv id whose record names other authors (and "
+                                   "another title): title (default: the printed title decides; "
+                                   "no title match, no answer) or id (the id stands). Either "
+                                   "way flagged id-author-mismatch.")
 
 
 @app.command()
@@ -273,6 +289,8 @@ def build(
     sections: Optional[str] = SectionsOpt,
     match_threshold: Optional[float] = ThresholdOpt,
     online: Optional[bool] = OnlineOpt,
+    printed_id: Optional[str] = PrintedIdOpt,
+    id_author_mismatch: Optional[str] = IdAuthorMismatchOpt,
     redo: Optional[str] = RedoOpt,
     llm_json_mode: Optional[str] = JsonModeOpt,
     llm_max_tokens: Optional[int] = MaxTokensOpt,
@@ -298,6 +316,7 @@ def build(
                          match_threshold=match_threshold, arxiv_online=online,
                          context_unit=context_unit, query_checks=_query_checks(query_checks),
                          max_error_rate=max_error_rate,
+                         **_match_flags(printed_id, id_author_mismatch),
                          **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
                                       price_out, price_file, batch, batch_poll))
     if settings.venue == "local" and settings.pdf_dir is None:
@@ -350,6 +369,8 @@ def status(
     sections: Optional[str] = SectionsOpt,
     match_threshold: Optional[float] = ThresholdOpt,
     online: Optional[bool] = OnlineOpt,
+    printed_id: Optional[str] = PrintedIdOpt,
+    id_author_mismatch: Optional[str] = IdAuthorMismatchOpt,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per stage instead."),
     context_unit: Optional[str] = ContextUnitOpt,
 ) -> None:
@@ -362,7 +383,8 @@ def status(
                                  llm_json_mode=llm_json_mode, llm_max_tokens=llm_max_tokens,
                                  arxiv_index=arxiv_index, limit=limit, sections=sections,
                                  match_threshold=match_threshold, arxiv_online=online,
-                                 context_unit=context_unit)
+                                 context_unit=context_unit,
+                                 **_match_flags(printed_id, id_author_mismatch))
     rows, note = run_status(settings, run_dir)
     batches = open_batches(run_dir)
     for line in ([json.dumps(r.as_dict()) for r in rows] + [json.dumps(b) for b in batches]
@@ -397,11 +419,31 @@ def _stage_command(stage: str, doc: str) -> None:
     app.command(name=stage)(friendly(command))
 
 
-# publish (--push-to-hub), contexts (also takes one PDF), generate (LLM spending) and audit
-# (review, judge, gates) have commands of their own below.
+# publish (--push-to-hub), contexts (also takes one PDF), generate (LLM spending), match (its
+# policies) and audit (review, judge, gates) have commands of their own below.
 for _stage in STAGES:
-    if _stage.name not in ("publish", "contexts", "generate", "audit"):
+    if _stage.name not in ("publish", "contexts", "generate", "match", "audit"):
         _stage_command(_stage.name, _stage.doc)
+
+
+@app.command(help=BY_NAME["match"].doc)
+@friendly
+def match(
+    run_dir: Path = typer.Argument(..., help="Run directory made by `autoscholar build`."),
+    arxiv_index: Optional[Path] = IndexOpt,
+    match_threshold: Optional[float] = ThresholdOpt,
+    online: Optional[bool] = OnlineOpt,
+    printed_id: Optional[str] = PrintedIdOpt,
+    id_author_mismatch: Optional[str] = IdAuthorMismatchOpt,
+    redo: bool = typer.Option(False, "--redo", help="Redo this stage and every stage after it "
+                              "with the settings given."),
+) -> None:
+    from .stages import run_named
+
+    settings = _settings_for_run(run_dir, arxiv_index=arxiv_index,
+                                 match_threshold=match_threshold, arxiv_online=online,
+                                 **_match_flags(printed_id, id_author_mismatch))
+    _report({"match": run_named("match", settings, run_dir, redo_from="match" if redo else None)})
 
 
 def _dry_run(settings: Settings, run_dir: Path) -> None:

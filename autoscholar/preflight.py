@@ -6,10 +6,11 @@ requests (OpenReview: the login, or the one line saying which credentials to set
 
 CHECKS is the registry: (name, applies to these settings, check raising AutoscholarError).
 Offline settings need no network (`--llm none` skips the LLM check). The LLM check lists the
-endpoint's models (GET /v1/models, free), or, where a server has no listing, sends one
-1-token chat request. It does not negotiate the JSON mode: that can take up to three requests
-with the real prompt's schema, and records its result in the run's cache folder, which must not
-exist before fetch; generate negotiates it on its first request instead.
+endpoint's models (GET /v1/models, free), then finds the JSON mode the endpoint takes with
+generate/llm.py's own negotiation (Endpoint.probe: up to three 1-token requests with the real
+schema's shape; none when the run has the mode recorded, unless the server has no model listing
+and one request is the only way to learn the model is there). The mode found is kept for this
+process and recorded in the run's cache by generate, which starts in it.
 """
 
 from __future__ import annotations
@@ -63,17 +64,25 @@ def _llm(settings: Settings) -> None:
 def _llm_endpoint(settings: Settings) -> None:
     import openai
 
-    from .generate.llm import client
+    from .generate.llm import Endpoint, ModeRefused, _said, client
 
     where = redact_url(settings.llm_base_url) or "the OpenAI API"
     llm = client(settings).with_options(max_retries=1)  # a check, not a job: fail fast
+    endpoint = Endpoint(settings, settings.resolved_run_dir() / "cache" / "llm", llm)
     try:
         try:
             listed = [model.id for model in llm.models.list()]
-        except openai.NotFoundError:  # no listing endpoint: ask the model itself, 1 token
-            llm.chat.completions.create(model=settings.llm, max_tokens=1,
-                                        messages=[{"role": "user", "content": "ping"}])
-            return
+        except openai.NotFoundError:  # no listing endpoint: the probe asks the model itself
+            listed = None
+        if listed is not None and settings.llm not in listed:
+            shown = ", ".join(listed[:SHOWN_MODELS]) or "none"
+            if len(listed) > SHOWN_MODELS:
+                shown += f" (and {len(listed) - SHOWN_MODELS} more)"
+            raise InputError(f"the LLM endpoint at {where} has no model {settings.llm!r}; "
+                             f"it lists: {shown}")
+        endpoint.probe(ask=listed is None)
+    except ModeRefused as exc:
+        raise InputError(f"the LLM endpoint at {where} {exc}") from None
     except openai.AuthenticationError:
         raise InputError(f"the LLM endpoint at {where} refused the API key (HTTP 401): set "
                          "AUTOSCHOLAR_LLM_API_KEY or OPENAI_API_KEY") from None
@@ -81,17 +90,11 @@ def _llm_endpoint(settings: Settings) -> None:
         raise InputError(f"the LLM endpoint at {where} has no model {settings.llm!r} "
                          "(HTTP 404)") from None
     except openai.APIStatusError as exc:
-        raise ServiceError(f"the LLM endpoint at {where} failed with HTTP {exc.status_code}"
-                           ) from None
+        raise ServiceError(f"the LLM endpoint at {where} failed with HTTP {exc.status_code}: "
+                           f"{_said(exc)}") from None
     except openai.APIConnectionError as exc:  # includes timeouts
         raise ServiceError(f"cannot reach the LLM endpoint at {where}: "
                            f"{(str(exc).splitlines() or ['no answer'])[0][:200]}") from None
-    if settings.llm not in listed:
-        shown = ", ".join(listed[:SHOWN_MODELS]) or "none"
-        if len(listed) > SHOWN_MODELS:
-            shown += f" (and {len(listed) - SHOWN_MODELS} more)"
-        raise InputError(f"the LLM endpoint at {where} has no model {settings.llm!r}; "
-                         f"it lists: {shown}")
 
 
 CHECKS: tuple[tuple[str, Callable[[Settings], bool], Callable[[Settings], None]], ...] = (

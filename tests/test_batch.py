@@ -29,6 +29,12 @@ def good(body):
     return 200, answer_all(body)
 
 
+def live(server) -> list[dict]:
+    """Chat requests sent live, but for build's preflight probe (1 token, negotiates the JSON
+    mode the batch then uses)."""
+    return [b for b in server.requests if b["max_tokens"] != 1]
+
+
 
 
 def batch_settings(server, run_dir, **kw) -> Settings:
@@ -61,7 +67,8 @@ def test_batch_build_gives_the_live_dataset_and_keeps_no_key(tmp_path, live_refe
     with FakeOpenAI(good) as server:
         proc = run(*build_args(server, run_dir, "--batch", "--batch-poll", "0.05"),
                    env={"AUTOSCHOLAR_LLM_API_KEY": SECRET})
-        assert server.requests == []  # nothing went live
+        assert live(server) == []  # nothing went live but the probe, which found json_schema
+        assert [b["response_format"]["type"] for b in server.requests] == ["json_schema"]
         assert len(server.uploads) == 1 and len(server.batches) == 1
         assert {h.get("authorization") for h in server.headers} == {f"Bearer {SECRET}"}
         [lines] = uploaded_lines(server)
@@ -69,7 +76,7 @@ def test_batch_build_gives_the_live_dataset_and_keeps_no_key(tmp_path, live_refe
         # --batch is not part of generate's identity: a live build over the same run
         # directory finds everything done and cached, redoes nothing and sends nothing.
         again = run(*build_args(server, run_dir))
-        assert server.requests == [] and len(server.uploads) == 1
+        assert len(server.requests) == 1 and len(server.uploads) == 1  # not even a probe
         assert "0 new inputs" in again.stderr
     assert dataset_bytes(run_dir) == live_reference
     n = len(contexts(run_dir))
@@ -115,12 +122,12 @@ def test_a_killed_batch_build_resumes_the_same_batch(tmp_path, live_reference):
         refused = run("generate", run_dir, "--no-batch", check=False)
         assert refused.returncode != 0
         assert refused.stderr.count("\n") == 1 and "--batch" in refused.stderr
-        assert job["id"] in refused.stderr and server.requests == []
+        assert job["id"] in refused.stderr and live(server) == []
 
         server.batch_stall = False
         run(*build_args(server, run_dir, "--batch", "--batch-poll", "0.05"))
         assert len(server.uploads) == 1 and len(server.batches) == 1  # no second batch
-        assert server.requests == []
+        assert live(server) == [] and len(server.requests) == 1  # the first build's probe
         assert len(server.batch_requests) == len(contexts(run_dir))  # each answered once
     assert dataset_bytes(run_dir) == live_reference
 

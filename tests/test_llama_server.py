@@ -135,3 +135,18 @@ def test_audit_judge_through_llama_cpp(llama_server, tmp_path):
     run(*args)
     assert sorted(p.name for p in (out / "cache" / "llm").glob("*/*.json")) == entries
     assert load_verdicts(out / "audit", "judge")[0] == verdicts
+
+
+def test_preflight_refuses_a_forced_json_schema_before_fetch(llama_server, tmp_path):
+    """The real server's refusal of json_schema, found by preflight's 1-token probe: one line
+    with the server's own message, and no run folder."""
+    out = tmp_path / "run"
+    proc = run("build", "--venue", "demo", "--out", out, "--llm", "smollm2", "--llm-base-url",
+               llama_server, "--llm-json-mode", "json_schema", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith(f"error: preflight llm: the LLM endpoint at {llama_server} refuses "
+                           "--llm-json-mode json_schema (HTTP 500: 1 validation error:")
+    assert "Input should be 'text' or 'json_object'" in line
+    assert line.endswith("): use one of auto, json_object, text")
+    assert not out.exists()

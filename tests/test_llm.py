@@ -50,6 +50,8 @@ def answer_all(body: dict) -> str:
 def _keys(text: str):
     import re
 
+    if "<<<" not in text:  # preflight's 1-token probe shows no passage
+        return
     passage = text.split("<<<", 1)[1].split(">>>", 1)[0]
     for group in re.findall(r"\\cite\{([^}]*)\}", passage):
         yield from (k.strip() for k in group.split(","))

@@ -114,7 +114,7 @@ def test_paragraph_unit_adds_nothing_to_the_fingerprint_and_section_is_refused(t
 def answer_every_sentence(body):
     """A 'model' asking one question per cited key of the passage, read from the prompt."""
     text = body["messages"][0]["content"]
-    passage = text.split("<<<", 1)[1].split(">>>", 1)[0]
+    passage = text.split("<<<", 1)[1].split(">>>", 1)[0] if "<<<" in text else ""  # a probe
     keys = list(dict.fromkeys(k for g in re.findall(r"\\cite\{([^}]*)\}", passage)
                               for k in g.split(",")))
     return 200, json.dumps({"queries": [
@@ -128,7 +128,7 @@ def test_section_unit_through_the_cli_sends_one_request_per_section(tmp_path):
         run("build", "--venue", "demo", "--out", out, "--llm", "fake-model",
             "--llm-base-url", server.base_url, "--context-unit", "section",
             "--arxiv-index", ROOT / "data" / "demo_arxiv.jsonl")
-        sent = len(server.requests)
+        sent = len([b for b in server.requests if b["max_tokens"] > 1])  # not the 1-token probe
     contexts = list(read_jsonl(out / "contexts.jsonl", CitationContext))
     assert sent == len(contexts) == len({c.source.paper_id for c in contexts})  # one RW each
     for ctx in contexts:
@@ -148,7 +148,9 @@ def test_section_unit_through_the_cli_sends_one_request_per_section(tmp_path):
         proc = run("build", "--venue", "demo", "--out", out, "--llm", "fake-model",
                    "--llm-base-url", server.base_url,
                    "--arxiv-index", ROOT / "data" / "demo_arxiv.jsonl", check=False)
-        assert server.requests == []  # no chat completion paid for a refused run
+        # No real prompt paid for a refused run: only preflight's 1-token probe (a new server,
+        # so a new endpoint whose JSON mode the run has not recorded).
+        assert [b["max_tokens"] for b in server.requests] == [1]
     assert proc.returncode == 1 and "context_unit" in proc.stderr
 
 

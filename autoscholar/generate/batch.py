@@ -10,8 +10,8 @@ answer (failed, expired, cancelled) are sent once more in a new batch, then beco
 (batch-failed) with the endpoint's message.
 
 JSON mode: a batch cannot negotiate per request, so it uses --llm-json-mode when one is given,
-else the mode recorded for this endpoint and model (cache/llm/json_modes.json), else
-json_schema (what OpenAI takes). A batch sends no repair turn: an invalid first answer is a reject.
+else the mode recorded for this endpoint and model (cache/llm/json_modes.json) or negotiated by
+build's preflight, else json_schema (what OpenAI takes). A batch sends no repair turn: an invalid first answer is a reject.
 
 A batch-failed key stays failed for this run directory (even with --redo generate): delete
 generate.batches.json, once no batch in it is open, to try those requests again.
@@ -114,6 +114,7 @@ def prefill(endpoint: Endpoint, run_dir: Path, contexts: list[CitationContext],
     """Answer the first request of every context in `contexts` that the cache lacks through
     the Batch API; returns once every batch is over."""
     settings = endpoint.settings
+    endpoint.keep_probed()  # a mode preflight negotiated is the batch's, and recorded
     mode = endpoint.mode or "json_schema"
     endpoint.mode = mode  # the stage then looks up exactly what the batch stored
     bodies: dict[str, dict] = {}

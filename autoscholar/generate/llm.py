@@ -7,6 +7,11 @@ json_schema; llama.cpp, LM Studio, Ollama: json_object with a schema; others: no
 mode the first request tries json_schema, then json_object, then plain text; the mode that worked
 is kept per endpoint and model in the cache folder, so later requests and reruns go straight to
 it (and find their cache entries). Every mode ends in the same validation (prompt.format_output).
+
+`Endpoint.probe` runs the same negotiation before any real request (build's preflight, before
+fetch), each try a 1-token request with the real schema's shape; the mode it finds is kept for
+this process, and the first Endpoint over a run's cache records it there, so generate starts in
+it without paying for the refused tries again.
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ from ..io import write_atomic
 from .cost import Budget, estimate_prompt_tokens
 
 JSON_MODES = ("json_schema", "json_object", "text")  # the order auto tries them in
+# The probe's one message; its answer is cut at 1 token and never used.
+PROBE_MESSAGES = [{"role": "user", "content": 'Reply with {"queries": []}'}]
+# endpoint id -> the mode Endpoint.probe found in this process (preflight runs before the run
+# folder exists, so it cannot write json_modes.json; the generate stage's Endpoint does).
+_NEGOTIATED: dict[str, str] = {}
 
 
 class RequestRejected(AutoscholarError):
@@ -44,6 +54,11 @@ class NotCached(AutoscholarError):
 
 class _ModeRefused(Exception):
     """The server does not take this response_format."""
+
+
+class ModeRefused(AutoscholarError):
+    """The probe's verdict: the endpoint refuses the forced --llm-json-mode (or, in auto mode,
+    every JSON mode and a plain request too)."""
 
 
 @dataclass
@@ -140,6 +155,9 @@ class Endpoint:
             self.mode: str | None = settings.llm_json_mode
         else:
             self.mode = self._recorded().get(_endpoint_id(settings))
+        self._saved = self.mode  # what json_modes.json says (forced: nothing to record)
+        if self.mode is None:  # found by preflight's probe in this process, recorded on use
+            self.mode = _NEGOTIATED.get(_endpoint_id(settings))
 
     # ------------------------------------------------------------ the mode that works
 
@@ -150,13 +168,19 @@ class Endpoint:
             return {}
 
     def _remember(self, mode: str) -> None:
-        if self.mode == mode:
-            return
         self.mode = mode
-        if self.settings.llm_json_mode == "auto":
+        if self.settings.llm_json_mode == "auto" and self._saved != mode:
             modes = self._recorded()
             modes[_endpoint_id(self.settings)] = mode
             write_atomic(self._modes_path, json.dumps(modes, indent=1, sort_keys=True))
+            self._saved = mode
+
+    def keep_probed(self) -> None:
+        """Record a mode the probe found in the run's json_modes.json, when first used: by
+        then the run folder exists (and a rerun or --batch needs no probe)."""
+        if self.mode and self._saved != self.mode:
+            with self._lock:
+                self._remember(self.mode)
 
     def modes_to_try(self) -> tuple[str, ...]:
         return (self.mode,) if self.mode else JSON_MODES
@@ -174,6 +198,7 @@ class Endpoint:
         return None
 
     def complete(self, messages: list[dict], schema: dict | None = None) -> Completion:
+        self.keep_probed()
         hit = self.cached(messages, schema)
         if hit is not None:
             if self.settings.llm_json_mode == "auto":
@@ -190,16 +215,67 @@ class Endpoint:
         with self._lock:
             if self.mode:
                 return self._send(messages, schema, self.mode)
-            for mode in JSON_MODES[:-1]:
-                try:
-                    done = self._send(messages, schema, mode, probe=True)
-                except _ModeRefused:
-                    continue
-                self._remember(mode)
-                return done
-            done = self._send(messages, schema, JSON_MODES[-1])
-            self._remember(JSON_MODES[-1])
+            mode, done = self._negotiate(
+                lambda mode, probe: self._send(messages, schema, mode, probe=probe))
+            self._remember(mode)
             return done
+
+    @staticmethod
+    def _negotiate(send):
+        """Auto mode's order: each JSON mode with `send(mode, probe=True)` (a refusal raises
+        _ModeRefused and the next is tried), then plain text the normal way. (mode, answer)."""
+        for mode in JSON_MODES[:-1]:
+            try:
+                return mode, send(mode, True)
+            except _ModeRefused:
+                continue
+        return JSON_MODES[-1], send(JSON_MODES[-1], False)
+
+    def probe(self, ask: bool = False) -> str:
+        """The mode this endpoint takes, found before any real request: a mode recorded for
+        this run is trusted (as complete() trusts it; no request), a forced one is tried once,
+        auto runs complete()'s negotiation. Each try is one request cut at 1 token, with the
+        shape of the real prompt's schema, neither cached nor counted in the budget. Raises
+        ModeRefused when the forced mode, or every mode and plain text, is refused; openai's
+        errors otherwise, for the caller to name. ask: one request even in a recorded mode (a
+        server without a model listing: the only way to learn the model is there)."""
+        from .prompt import output_schema
+
+        forced = self.settings.llm_json_mode != "auto"
+        if self.mode and not forced and not ask:
+            return self.mode
+        schema = output_schema(["a"])
+        refused: list[str] = []
+
+        def send(mode: str, probe: bool) -> None:
+            body = {**request_body(PROBE_MESSAGES, self.settings, schema, mode), "max_tokens": 1}
+            try:
+                self._client().with_options(max_retries=0).chat.completions.create(**body)
+            except openai.APIStatusError as exc:
+                if probe and _refuses_mode(exc):
+                    refused.append(f"{mode} (HTTP {exc.status_code}: {_said(exc)})")
+                    raise _ModeRefused from exc
+                if refused and not probe:  # plain text failed after every JSON mode
+                    raise ModeRefused(f"refused {', '.join(refused)}, and a plain request "
+                                      f"failed with HTTP {exc.status_code}: {_said(exc)}"
+                                      ) from exc
+                raise
+
+        if self.mode and not forced:  # recorded, and asked: that mode, as generate sends it
+            send(self.mode, False)
+            return self.mode
+        if forced:
+            try:
+                send(self.mode, self.mode != "text")
+            except _ModeRefused:
+                others = ", ".join(m for m in ("auto", *JSON_MODES) if m != self.mode)
+                raise ModeRefused(f"refuses --llm-json-mode {refused[0]}: use one of "
+                                  f"{others}") from None
+            return self.mode
+        mode, _ = self._negotiate(send)
+        _NEGOTIATED[_endpoint_id(self.settings)] = mode
+        self.mode = mode
+        return mode
 
     def _client(self) -> openai.OpenAI:
         if self._llm is None:
@@ -275,6 +351,14 @@ def _refuses_mode(exc: openai.APIStatusError) -> bool:
 def _full(exc: Exception) -> str:
     body = getattr(exc, "body", None)
     return f"{exc} {json.dumps(body) if body is not None else ''}"
+
+
+def _said(exc: openai.APIStatusError) -> str:
+    """The server's own message (the `error.message` of OpenAI's and llama.cpp's bodies), on
+    one line."""
+    body = exc.body.get("error", exc.body) if isinstance(exc.body, dict) else None
+    said = body.get("message") if isinstance(body, dict) else None
+    return " ".join(str(said).split())[:200] if said else _short(exc)
 
 
 def _short(exc: Exception) -> str:

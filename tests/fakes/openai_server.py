@@ -39,6 +39,25 @@ def completion(body: dict, answer, n: int) -> dict:
     }
 
 
+# What real servers answer (status, the body's "error" object) to a response_format they do not
+# take, for a reply() to return as it is.
+# llama-cpp-python's server 0.3.36 (seen on the real one): its request model allows only 'text'
+# or 'json_object', and llama_cpp/server/errors.py wraps the validation error as a 500.
+LLAMA_CPP_JSON_SCHEMA = (500, {
+    "message": "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', "
+               "'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", "
+               "'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n"
+               "  File \"llama_cpp/server/app.py\", line 376, in create_chat_completion\n"
+               "    POST /v1/chat/completions",
+    "type": "internal_server_error", "param": None, "code": None})
+# OpenAI, for a model without Structured Outputs (a 400 naming the parameter).
+OPENAI_JSON_SCHEMA = (400, {
+    "message": "Invalid parameter: 'response_format' of type 'json_schema' is not supported with "
+               "this model. Learn more about supported models at the Structured Outputs guide: "
+               "https://platform.openai.com/docs/guides/structured-outputs",
+    "type": "invalid_request_error", "param": "response_format", "code": None})
+
+
 def error_body(status: int, message: str) -> dict:
     return {"error": {"message": message, "type": "server_error" if status >= 500
                       else "invalid_request_error", "param": None, "code": str(status)}}
@@ -77,7 +96,8 @@ def strict_schema_problem(response_format: dict | None) -> str | None:
 
 class FakeOpenAI(LocalServer):
     def __init__(self, reply: Callable[[dict], tuple[int, str]]):
-        """`reply(body)` returns (HTTP status, assistant text or error message); for 200 the
+        """`reply(body)` returns (HTTP status, assistant text or error message, or for an
+        error a real server's whole error object, as LLAMA_CPP_JSON_SCHEMA); for 200 the
         second item may instead be a dict with `content` and any of `finish_reason`,
         `refusal`, `usage` to script those fields of the real response. Batch items are
         answered by the same `reply`.
@@ -191,9 +211,9 @@ class FakeOpenAI(LocalServer):
                                                       "response_format", "code": None,
                                                       "type": "invalid_request_error"}})
                 status, text = outer.reply(body)
-                if status != 200:
-                    return self._send(status, {"error": {"message": text, "type": "server_error",
-                                                         "code": status}})
+                if status != 200:  # a dict is a real server's whole error object
+                    return self._send(status, {"error": text if isinstance(text, dict) else {
+                        "message": text, "type": "server_error", "code": status}})
                 self._send(200, completion(body, text, len(outer.requests)))
 
             def _upload(self, raw: bytes):
@@ -325,7 +345,8 @@ class FakeOpenAI(LocalServer):
                             "error": None})
             else:
                 errors.append({**item, "response": {"status_code": code, "request_id": rid,
-                               "body": error_body(code, answer)}, "error": None})
+                               "body": {"error": answer} if isinstance(answer, dict)
+                               else error_body(code, answer)}, "error": None})
         now = int(time.time())
         batch.update(status=status, **{f"{status}_at": now})
         batch["request_counts"].update(completed=len(out), failed=len(errors))
