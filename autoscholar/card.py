@@ -150,8 +150,7 @@ def provenance(run_dir: Path, settings: Settings, examples: dict[str, list[Examp
         + f"; match threshold {matched.get('match_threshold', 'unknown')}",
         f"- Tool: autoscholar {__version__}; split seed `{settings.split_seed}`",
         *([f"- Member runs (one per venue-year, near-duplicates removed across them): "
-           + ", ".join(f"{m['name']} ({m['papers']} papers, match.jsonl sha256 "
-                       f"{m['match_sha256'][:12]})" for m in member_runs(run_dir))]
+           + ", ".join(f"{m['name']} ({m['papers']} papers)" for m in member_runs(run_dir))]
           if member_runs(run_dir) else []),
     ]
 
