@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autoscholar.io import read_jsonl
-from autoscholar.records import Example, Reject
+from autoscholar.records import Example, Paper, Reject
 
 from test_cli import CLI, ROOT, run
 
@@ -281,3 +281,31 @@ def test_merge_refuses_unfinished_duplicate_and_overlapping_members(made, tmp_pa
 def test_merge_refuses_to_write_over_a_run_directory(made):
     proc = run("merge", made["out"] / "demo", "--out", made["alone"] / "demo", check=False)
     assert proc.returncode == 1 and "is a run directory" in proc.stderr
+
+
+def test_five_network_venues_from_fake_venue_servers(tmp_path, shared_data):
+    """PaSa's shape (five venue-years of the five sources) against the venue fakes, which serve
+    real captured listings for these years; one paper each (--limit 1). The fakes' PDFs have
+    no Related Work, so each member publishes nothing and the build says so per member."""
+    from fakes.venue_server import VenueServer
+
+    venues = ["neurips:2023", "cvpr:2020", "iclr:2024", "acl:2020", "icml:2023"]
+    with VenueServer(shared_data) as server:
+        proc = run("build", *[a for v in venues for a in ("--venue", v)], "--limit", "1",
+                   "--arxiv-index", INDEX, "--out", tmp_path / "asq",
+                   env={"AUTOSCHOLAR_VENUE_BASE_URL": server.url}, check=False)
+    names = ["acl-2020", "cvpr-2020", "iclr-2024", "icml-2023", "neurips-2023"]
+    manifest = json.loads((tmp_path / "asq" / "manifest.json").read_text())
+    assert [m["name"] for m in manifest["members"]] == names
+    for name in names:
+        listed = list(read_jsonl(tmp_path / "asq" / name / "listing.jsonl", Paper))
+        assert listed and {p.venue for p in listed} == {name.split("-")[0]}
+        assert (tmp_path / "asq" / name / "fetch.jsonl").read_bytes().count(b"\n") == 1
+    figures = json.loads((tmp_path / "asq" / "audit" / "audit.json").read_text())
+    table = {(r["venue"], r["year"]): r for r in figures["by_venue"]}
+    assert list(table) == [("acl", 2020), ("cvpr", 2020), ("iclr", 2024), ("icml", 2023),
+                           ("neurips", 2023)]
+    assert table[("icml", 2023)]["pasa"]["papers"] == 981 and table[("acl", 2020)]["pasa"] is None
+    assert proc.returncode == 1
+    assert "error: acl-2020: the build published nothing" in proc.stderr
+    assert "; the build published nothing (0 dataset rows)" in proc.stderr  # the combined one
