@@ -267,8 +267,8 @@ def build(
         "dataset over several venue-years, each written VENUE:YEAR (iclr:2023), demo, or "
         "local:FOLDER: one run per venue-year under --out, then one dataset over all."),
     recipe: Optional[Path] = typer.Option(None, "--recipe", metavar="FILE.toml", help="A TOML "
-                                          "recipe: venues = [\"iclr:2023\", ...], optional out "
-                                          "and [settings] (see the README's Many venues)."),
+                                          "recipe file: its list of venues, optionally the out "
+                                          "folder and shared settings (README: Many venues)."),
     year: Optional[int] = YearOpt,
     pdf_dir: Optional[Path] = PdfDirOpt,
     recursive: Optional[bool] = typer.Option(None, "--recursive", help="With --venue local: "
@@ -383,6 +383,8 @@ def _build_many(venues: list[str], recipe: Path | None, year: int | None, pdf_di
         raise InputError("several venues need --out FOLDER (or out = in the recipe): each "
                          "venue-year's run and the combined dataset go there")
     given = {**shared, **_given(**flags)}
+    if given.get("pdf_recursive") and not any(m.venue == "local" for m in members):
+        raise InputError("--recursive is not used here: only --venue local:FOLDER reads a folder")
     runs = member_settings(members, given, out)
     for settings in runs:
         refuse_unused(settings, {"grobid_url": given.get("grobid_url"),
