@@ -224,6 +224,7 @@ def test_resume_after_a_kill_mid_member_gives_the_same_bytes(made, tmp_path):
     (["--venue", "demo", "--venue", "iclr"], "--venue iclr needs a year: --venue iclr:YEAR"),
     (["--venue", "demo", "--venue", "local", "--pdf-dir", "x"], "--pdf-dir is for one venue"),
     (["--venue", "demo", "--venue", "demo:2023"], "--venue demo has no years"),
+    (["--venue", "demo", "--venue", "iclr:2023", "--recursive"], "--recursive is not used here"),
 ])
 def test_bad_member_specs_are_one_line_before_any_folder_exists(tmp_path, args, message):
     proc = run("build", *args, "--out", tmp_path / "asq", check=False)
