@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from . import __version__
+from .combine import member_dirs, member_runs, stage_files
 from .config import Settings
 from .errors import InputError
 from .records import Example
@@ -70,30 +71,34 @@ def size_category(n: int) -> str:
 
 
 def _recorded(run_dir: Path, stage: str) -> dict:
-    """The settings a stage's output was made with (its <stage>.settings.json)."""
-    from .fingerprints import recorded
+    """A stage's recorded settings; for a combined folder, the values all its members share."""
+    found = [_recorded_one(path) for path in stage_files(run_dir, f"{stage}.settings.json")]
+    return {k: v for k, v in found[0].items() if all(f.get(k, v) == v and k in f for f in found)}
 
+
+def _recorded_one(path: Path) -> dict:
     try:
-        values = (recorded(run_dir, stage) or {}).get("values")
-    except (InputError, OSError):
-        return {}  # a damaged record: the card says "unknown", the build names the damage
+        values = json.loads(path.read_text()).get("values", {})
+    except (OSError, ValueError, AttributeError):
+        return {}  # a run without records (or a damaged one): the card says "unknown"
     return values if isinstance(values, dict) else {}
 
 
 def parsers(run_dir: Path) -> list[str]:
     """'pymupdf 1.26.4' for each parser and version in parse.jsonl (only those two fields)."""
     found: Counter = Counter()
-    try:
-        with open(run_dir / "parse.jsonl", encoding="utf-8") as lines:
-            for line in lines:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                found[" ".join(str(v) for v in (row.get("parser"), row.get("parser_version"))
-                               if v)] += 1
-    except OSError:
-        return []
+    for path in stage_files(run_dir, "parse.jsonl"):  # a combined folder: each member's
+        try:
+            with open(path, encoding="utf-8") as lines:
+                for line in lines:
+                    try:
+                        row = json.loads(line)
+                    except ValueError:
+                        continue
+                    found[" ".join(str(v) for v in (row.get("parser"), row.get("parser_version"))
+                                   if v)] += 1
+        except OSError:
+            continue
     return sorted(name for name in found if name)
 
 
@@ -131,7 +136,8 @@ def provenance(run_dir: Path, settings: Settings, examples: dict[str, list[Examp
                             f"{version} (a template, no prompt file)")
     matched = _recorded(run_dir, "match")
     index = matched.get("arxiv_index_sha256")
-    built = index_built(settings)
+    # A combined folder's settings name no venue's index; its members' indexes may differ.
+    built = None if member_dirs(run_dir) else index_built(settings)
     return [
         f"- Venues: {', '.join(venues) or settings.venue}; years: "
         f"{', '.join(map(str, years)) or settings.year or 'unknown'}",
@@ -143,14 +149,33 @@ def provenance(run_dir: Path, settings: Settings, examples: dict[str, list[Examp
         + (f", built {built}" if built else ", build date unknown")
         + f"; match threshold {matched.get('match_threshold', 'unknown')}",
         f"- Tool: autoscholar {__version__}; split seed `{settings.split_seed}`",
+        *([f"- Member runs (one per venue-year, near-duplicates removed across them): "
+           + ", ".join(f"{m['name']} ({m['papers']} papers)" for m in member_runs(run_dir))]
+          if member_runs(run_dir) else []),
     ]
 
 
 def stage_counts(run_dir: Path) -> list[str]:
     from .status import totals
 
-    return [f"| {stage} | {c['records']} | {c['rejects'] or 0} |"
-            for stage, c in totals(run_dir).items()]
+    found = totals(run_dir)
+    members = member_dirs(run_dir)
+    if members:  # the record stages summed over the members; publish is the folder's own
+        found = {**_summed([totals(m) for m in members]),
+                 **{k: v for k, v in found.items() if k == "publish"}}
+    return [f"| {stage} | {c['records']} | {c['rejects'] or 0} |" for stage, c in found.items()]
+
+
+def _summed(all_totals: list[dict]) -> dict:
+    out: dict = {}
+    for each in all_totals:
+        for stage, c in each.items():
+            if stage in ("publish", "audit"):
+                continue
+            have = out.setdefault(stage, {"records": 0, "rejects": 0})
+            have["records"] += c["records"]
+            have["rejects"] += c["rejects"] or 0
+    return out
 
 
 def _rate(found: dict) -> str:
@@ -187,12 +212,16 @@ def audit_headline(run_dir: Path, counts: dict[str, int]) -> list[str]:
     return lines
 
 
-def metadata(examples: dict[str, list[Example]], settings: Settings) -> dict:
+def metadata(examples: dict[str, list[Example]], settings: Settings,
+             members: list[dict] | None = None) -> dict:
     # datasets (5.x) cannot load a 0-row split without streaming=True (huggingface/datasets
     # PR 8401), so the card lists the splits with rows; with none at all it lists every split,
     # whose files have the full schema, so load_dataset(path, streaming=True) and pyarrow work.
     listed = [s for s, rows in examples.items() if rows] or list(examples)
     venue = f"{settings.venue} {settings.year or ''}".strip()
+    if members:  # a combined dataset (combine.py): every member run, in venue-year order
+        venue = ", ".join(f"{m['venue']} {m['year'] or ''}".strip() if m["venue"] != "local"
+                          else m["name"] for m in members)
     meta = {"license": settings.license}
     if settings.license == "other":
         meta["license_name"] = OTHER_LICENSE_NAME
@@ -210,7 +239,7 @@ def metadata(examples: dict[str, list[Example]], settings: Settings) -> dict:
 
 def dataset_card(run_dir: Path, examples: dict[str, list[Example]], settings: Settings,
                  stats) -> str:
-    meta = metadata(examples, settings)
+    meta = metadata(examples, settings, member_runs(run_dir))
     venue = meta["pretty_name"].split(": ", 1)[1]
     table = "\n".join(f"| {s} | {stats.examples[s]} | {stats.papers[s]} |" for s in SPLITS)
     counts = stats.examples

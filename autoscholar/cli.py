@@ -100,7 +100,8 @@ def _query_checks(text: str | None) -> dict | None:
     return out
 
 
-def _settings(**flags) -> Settings:
+def _given(**flags) -> dict:
+    """The flags given, under their Settings names, with venue and parser checked."""
     given = {k: v for k, v in flags.items() if v is not None}
     if given.get("venue") not in (None, *VENUES):
         raise typer.BadParameter(f"--venue must be one of {', '.join(VENUES)}")
@@ -108,7 +109,11 @@ def _settings(**flags) -> Settings:
         raise typer.BadParameter(f"--parser must be one of {', '.join(PARSERS)}")
     if "sections" in given:
         given["sections"] = _split_sections(given["sections"])
-    return Settings(**given)
+    return given
+
+
+def _settings(**flags) -> Settings:
+    return Settings(**_given(**flags))
 
 
 # Flags that the other settings make pointless: given anyway, they are refused rather than
@@ -273,8 +278,13 @@ IdAuthorMismatchOpt = typer.Option(None, "--id-author-mismatch", metavar="POLICY
 @app.command()
 @friendly
 def build(
-    venue: Optional[str] = typer.Option(None, help=VenueOpt.help + " (default: demo, or "
-                                        "AUTOSCHOLAR_VENUE)"),
+    venue: Optional[list[str]] = typer.Option(
+        None, help=VenueOpt.help + " (default: demo, or AUTOSCHOLAR_VENUE). Repeat it for one "
+        "dataset over several venue-years, each written VENUE:YEAR (iclr:2023), demo, or "
+        "local:FOLDER: one run per venue-year under --out, then one dataset over all."),
+    recipe: Optional[Path] = typer.Option(None, "--recipe", metavar="FILE.toml", help="A TOML "
+                                          "recipe file: its list of venues, optionally the out "
+                                          "folder and shared settings (README: Many venues)."),
     year: Optional[int] = YearOpt,
     pdf_dir: Optional[Path] = PdfDirOpt,
     recursive: Optional[bool] = typer.Option(None, "--recursive", help="With --venue local: "
@@ -309,16 +319,21 @@ def build(
     rerun the same command after an interruption and it finishes without redoing work."""
     from .stages import build as run_build
 
-    settings = _settings(venue=venue, year=year, pdf_dir=pdf_dir, pdf_recursive=recursive,
-                         run_dir=out, parser=parser,
-                         grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
-                         arxiv_index=arxiv_index, limit=limit, sections=sections,
-                         match_threshold=match_threshold, arxiv_online=online,
-                         context_unit=context_unit, query_checks=_query_checks(query_checks),
-                         max_error_rate=max_error_rate,
-                         **_match_flags(printed_id, id_author_mismatch),
-                         **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
-                                      price_out, price_file, batch, batch_poll))
+    shared = dict(pdf_recursive=recursive, parser=parser,
+                  grobid_url=grobid_url, llm=llm, llm_base_url=llm_base_url,
+                  arxiv_index=arxiv_index, limit=limit, sections=sections,
+                  match_threshold=match_threshold, arxiv_online=online,
+                  context_unit=context_unit, query_checks=_query_checks(query_checks),
+                  max_error_rate=max_error_rate,
+                  **_match_flags(printed_id, id_author_mismatch),
+                  **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
+                               price_out, price_file, batch, batch_poll))
+    venues = venue or []
+    if recipe is not None or len(venues) > 1 or any(":" in v for v in venues):
+        _build_many(venues, recipe, year, pdf_dir, out, shared, redo, dry_run)
+        return
+    settings = _settings(venue=venues[0] if venues else None, year=year, pdf_dir=pdf_dir,
+                         run_dir=out, **shared)
     if settings.venue == "local" and settings.pdf_dir is None:
         raise typer.BadParameter("--venue local needs --pdf-dir")
     refuse_unused(settings, {"pdf_dir": pdf_dir, "pdf_recursive": recursive, "year": year,
@@ -347,6 +362,94 @@ def build(
     from .verdict import problems
 
     found = problems(run_dir, stats, settings.max_error_rate)
+    if found:
+        _fail("; ".join(found))
+
+
+def _preflight_all(runs: list[Settings]) -> None:
+    from .preflight import preflight
+
+    failed = list(dict.fromkeys(line for s in runs for line in preflight(s)))
+    if failed:  # before any member fetches, and before any folder exists
+        for line in failed[:-1]:
+            typer.echo(f"error: {line}", err=True)
+        _fail(failed[-1])
+
+
+def _build_many(venues: list[str], recipe: Path | None, year: int | None, pdf_dir: Path | None,
+                out: Path | None, flags: dict, redo: str | None, dry_run: bool) -> None:
+    """build with several venue-years (or a recipe): combine.build_many, its refusals first."""
+    from .combine import build_many, member_settings
+    from .recipe import load_recipe, members_of
+    from .verdict import problems
+
+    if pdf_dir is not None:
+        raise InputError("--pdf-dir is for one venue: beside others, give each folder as "
+                         "--venue local:FOLDER")
+    if dry_run:
+        raise InputError("--dry-run takes one venue at a time: --venue VENUE --year YEAR")
+    shared: dict = {}
+    if recipe is not None:
+        if venues:
+            raise InputError("--venue and --recipe both list venues: give them in one place")
+        if year is not None:
+            raise InputError("--year with --recipe: write each year in the recipe's venues")
+        members, shared, recipe_out = load_recipe(recipe)
+        out = out or recipe_out
+    else:
+        members = members_of(venues, year)
+    if out is None:
+        raise InputError("several venues need --out FOLDER (or out = in the recipe): each "
+                         "venue-year's run and the combined dataset go there")
+    given = {**shared, **_given(**flags)}
+    if given.get("pdf_recursive") and not any(m.venue == "local" for m in members):
+        raise InputError("--recursive is not used here: only --venue local:FOLDER reads a folder")
+    runs = member_settings(members, given, out)
+    for settings in runs:
+        refuse_unused(settings, {"grobid_url": given.get("grobid_url"),
+                                 "llm_base_url": given.get("llm_base_url"),
+                                 **{k: given.get(k) for k in _llm_flags(*[None] * 6)}})
+        _check_batch(settings)
+    _preflight_all(runs)
+
+    def built(member, stats: dict) -> None:
+        typer.echo(f"== {member.name} ({out / member.name})", err=True)
+        _report(stats)
+
+    results = build_many(members, given, out, redo_from=redo, on_member=built)
+    typer.echo(f"== combined ({len(members)} runs)", err=True)
+    _report(results["combined"])
+    typer.echo(f"dataset: {out / 'dataset'}\nreport:  {out / 'audit' / 'report.html'}")
+    found = [f"{m.name}: {line}" for m, s in zip(members, runs)
+             for line in problems(s.resolved_run_dir(), results[m.name], s.max_error_rate)]
+    found += problems(out, results["combined"], runs[0].max_error_rate)
+    if found:
+        _fail("; ".join(found))
+
+
+@app.command()
+@friendly
+def merge(
+    run_dirs: list[Path] = typer.Argument(..., help="Run directories made by `autoscholar "
+                                          "build`, one per venue-year, in any order."),
+    out: Path = typer.Option(..., "--out", help="Folder of the combined dataset (dataset/, "
+                             "audit/, manifest.json listing the runs)."),
+    dev_size: Optional[float] = typer.Option(None, "--dev-size", help="As publish's."),
+    test_size: Optional[float] = typer.Option(None, "--test-size", help="As publish's."),
+    license: Optional[str] = typer.Option(None, "--license", help="As publish's."),
+) -> None:
+    """One dataset over runs made separately: near-duplicates removed across them, split by
+    source paper, audited with a row per venue-year. The same runs give the same bytes in any
+    order."""
+    from .combine import combined_settings, merge as run_merge
+    from .verdict import problems
+
+    settings = combined_settings(_given(dev_size=dev_size, test_size=test_size,
+                                        license=license), out)
+    stats = run_merge(run_dirs, out, settings)
+    _report(stats)
+    typer.echo(f"dataset: {out / 'dataset'}\nreport:  {out / 'audit' / 'report.html'}")
+    found = problems(out, stats, settings.max_error_rate)
     if found:
         _fail("; ".join(found))
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from . import __version__
 from .card import dataset_card
+from .combine import stage_files
 from .config import Settings
 from .near_duplicates import near_duplicate_queries
 from .errors import InputError
@@ -129,8 +130,10 @@ def _jsonl_bytes(rows: list[Example]) -> bytes:
 def publish(settings: Settings, run_dir: Path) -> PublishStats:
     # A wrong folder must not publish an empty dataset, nor a cut match.jsonl a smaller one.
     first: dict[str, MatchedQuery] = {}
-    for mq in read_jsonl(require(run_dir, "match"), MatchedQuery):
-        first.setdefault(mq.query.query_id, mq)  # one query is published once: the first wins
+    # A combined folder (combine.py) publishes its members' match.jsonl, each where it is.
+    for path in stage_files(run_dir, "match.jsonl"):
+        for mq in read_jsonl(require(path.parent, "match"), MatchedQuery):
+            first.setdefault(mq.query.query_id, mq)  # one query is published once: the first wins
     matched = sorted(first.values(), key=lambda m: natural_key(m.query.query_id))
     rejects: list[Reject] = []
     answered = []

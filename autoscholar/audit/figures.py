@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..combine import member_runs, stage_files
 from ..io import complete_lines, count_lines, read_jsonl, reject_reasons
 from ..match import leak_cutoff
 from ..publish import SPLITS
@@ -58,6 +59,27 @@ class Loaded:
         return [e for s in SPLITS for e in self.examples[s]]
 
 
+def _records(run_dir: Path, name: str, model):
+    """A stage file's records: the run's, or each member's of a combined folder in turn."""
+    for path in stage_files(run_dir, name):
+        yield from read_jsonl(path, model)
+
+
+def _lines(run_dir: Path, name: str) -> list[bytes]:
+    return [ln for path in stage_files(run_dir, name) for ln in complete_lines(path)]
+
+
+def _count(run_dir: Path, name: str) -> int:
+    return sum(count_lines(path) for path in stage_files(run_dir, name))
+
+
+def _reasons(run_dir: Path, stage: str) -> dict[str, int]:
+    found: Counter = Counter()
+    for path in stage_files(run_dir, f"{stage}.rejects.jsonl"):
+        found.update(reject_reasons(path))
+    return dict(found)
+
+
 def _examples(run_dir: Path) -> dict[str, list[Example]]:
     return {s: list(read_jsonl(run_dir / "dataset" / f"{s}.jsonl", Example)) for s in SPLITS}
 
@@ -69,7 +91,7 @@ def published(run_dir: Path) -> list[Example]:
 
 def load(run_dir: Path) -> Loaded:
     out = Loaded(_examples(run_dir))
-    for m in read_jsonl(run_dir / "match.jsonl", MatchedQuery):
+    for m in _records(run_dir, "match.jsonl", MatchedQuery):
         paper = m.query.context.source.paper_id
         refs = {r.key: r for r in m.query.context.refs}
         out.answers.extend(m.answers)
@@ -154,11 +176,11 @@ def collect(run_dir: Path, loaded: Loaded | None = None) -> dict:
     """Every figure of the report, as audit.json holds it."""
     data = loaded or load(run_dir)
     rows = data.rows
-    counts = {stage: count_lines(run_dir / f"{stage}.jsonl") for stage, _ in FUNNEL}
+    counts = {stage: _count(run_dir, f"{stage}.jsonl") for stage, _ in FUNNEL}
     per_query = [len(e.answer_arxiv_id) for e in rows]
     overlap = [title_overlap(e.question, e.answer) for e in rows]
     fuzzy = [a.score for a in data.answers if a.method in FUZZY_METHODS]
-    rejects = {stage: reject_reasons(run_dir / f"{stage}.rejects.jsonl") for stage in REJECTING}
+    rejects = {stage: _reasons(run_dir, stage) for stage in REJECTING}
     template = sum(1 for e in rows if e.generator == TEMPLATE_GENERATOR)
     published_per_paper = Counter(e.source_meta.paper_id for e in rows)
     return {
@@ -189,7 +211,7 @@ def collect(run_dir: Path, loaded: Loaded | None = None) -> dict:
         "template_share": _share(template, len(rows)),
         "trivial_share": _share(sum(1 for v in overlap if v >= TRIVIAL_OVERLAP), len(rows)),
         "generators": dict(sorted(Counter(e.generator for e in rows).items())),
-        "by_venue": by_venue(rows),
+        "by_venue": by_venue(rows, run_dir),
         "distributions": {
             "answers_per_query": {**summary(per_query), "histogram": histogram(per_query, 1)},
             "queries_per_paper": {**summary(list(published_per_paper.values())),
@@ -213,7 +235,7 @@ def front_matter_contexts(run_dir: Path) -> dict[str, int]:
 
     papers: set[str] = set()
     n = 0
-    for c in read_jsonl(run_dir / "contexts.jsonl", CitationContext):
+    for c in _records(run_dir, "contexts.jsonl", CitationContext):
         if FRONT_MATTER in c.section:
             n += 1
             papers.add(c.source.paper_id)
@@ -239,11 +261,24 @@ def _steps(counts: dict[str, int], published: int) -> list[dict]:
     return out
 
 
-def by_venue(rows: list[Example]) -> list[dict]:
-    """PaSa's Table 2 columns for each venue and year of the dataset, beside PaSa's figures."""
+def by_venue(rows: list[Example], run_dir: Path | None = None) -> list[dict]:
+    """PaSa's Table 2 columns for each venue and year of the dataset, beside PaSa's figures.
+    A combined folder has a row for each member run, one with no row left included (every
+    query dropped, e.g. as a near-duplicate of another venue's), and local folders apart."""
     groups: dict[tuple, list[Example]] = defaultdict(list)
-    for e in rows:
-        groups[(e.source_meta.venue, e.source_meta.year)].append(e)
+    members = member_runs(run_dir) if run_dir is not None else []
+    if members:
+        label = {}
+        for m in members:
+            shown = m["name"] if m["venue"] == "local" else m["venue"]
+            groups[(shown, m["year"])] = []
+            label.update((p.paper_id, (shown, m["year"])) for p in
+                         read_jsonl(run_dir / m["run_dir"] / "fetch.jsonl", Paper))
+        for e in rows:
+            groups[label[e.source_meta.paper_id]].append(e)
+    else:
+        for e in rows:
+            groups[(e.source_meta.venue, e.source_meta.year)].append(e)
     out = []
     for (venue, year), group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         counts = [len(e.answer_arxiv_id) for e in group]
@@ -256,7 +291,7 @@ def by_venue(rows: list[Example]) -> list[dict]:
 
 
 def _listing(run_dir: Path) -> list[Paper]:
-    return list(read_jsonl(run_dir / "listing.jsonl", Paper))
+    return list(_records(run_dir, "listing.jsonl", Paper))
 
 
 def _date_rule(run_dir: Path, data: Loaded) -> dict:
@@ -290,7 +325,7 @@ def _rejects_by_paper(run_dir: Path, stage: str, parts: int) -> dict[str, Counte
     """A stage's reject reasons per source paper; its keys are the paper id followed by
     `parts` ':'-separated counters (contexts: 1, queries: 2)."""
     out: dict[str, Counter] = defaultdict(Counter)
-    for line in complete_lines(run_dir / f"{stage}.rejects.jsonl"):
+    for line in _lines(run_dir, f"{stage}.rejects.jsonl"):
         row = json.loads(line)
         key = row["key"].rsplit(":", parts)[0] if parts else row["key"]
         out[key][row["reason"]] += 1
@@ -300,7 +335,7 @@ def _rejects_by_paper(run_dir: Path, stage: str, parts: int) -> dict[str, Counte
 def _first_reject(run_dir: Path) -> dict[str, str]:
     stopped: dict[str, str] = {}
     for stage in ("fetch", "parse", "contexts"):
-        for line in complete_lines(run_dir / f"{stage}.rejects.jsonl"):
+        for line in _lines(run_dir, f"{stage}.rejects.jsonl"):
             row = json.loads(line)
             detail = f" ({row['detail'][:120]})" if row.get("detail") else ""
             stopped.setdefault(row["key"], f"{stage}: {row['reason']}{detail}")
@@ -318,14 +353,15 @@ def per_paper(run_dir: Path, loaded: Loaded | None = None) -> list[dict]:
     data = loaded or load(run_dir)
     papers = _listing(run_dir)
     contexts = Counter(c.source.paper_id
-                       for c in read_jsonl(run_dir / "contexts.jsonl", CitationContext))
+                       for c in _records(run_dir, "contexts.jsonl", CitationContext))
     published = Counter(e.source_meta.paper_id for e in data.rows)
     stopped = _first_reject(run_dir)
-    fetched = {p.paper_id for p in read_jsonl(run_dir / "fetch.jsonl", Paper)}
-    parsed = {json.loads(ln)["paper"]["paper_id"] for ln in complete_lines(run_dir / "parse.jsonl")}
+    fetched = {p.paper_id for p in _records(run_dir, "fetch.jsonl", Paper)}
+    parsed = {json.loads(ln)["paper"]["paper_id"] for ln in _lines(run_dir, "parse.jsonl")}
     generate_rejects = _rejects_by_paper(run_dir, "generate", 1)
     publish_rejects = _rejects_by_paper(run_dir, "publish", 2)
-    ran = {stage: (run_dir / f"{stage}.jsonl").exists() for stage in ("generate", "match")}
+    ran = {stage: all(p.exists() for p in stage_files(run_dir, f"{stage}.jsonl"))
+           for stage in ("generate", "match")}
     ran["publish"] = (run_dir / "dataset").is_dir()
     rows = []
     for p in papers:
