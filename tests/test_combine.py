@@ -217,7 +217,7 @@ def test_resume_after_a_kill_mid_member_gives_the_same_bytes(made, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--venue", "demo", "--venue", "nowhere:2023"], "unknown venue 'nowhere'"),
-    (["--venue", "demo", "--venue", "iclr:1999"], "iclr:1999 is outside what iclr covers 2013-"),
+    (["--venue", "demo", "--venue", "iclr:1999"], "iclr:1999 is outside what iclr covers 2018-"),
     (["--venue", "demo", "--venue", "local"], "needs its own folder: --venue local:FOLDER"),
     (["--venue", "iclr:2023", "--venue", "iclr:2023"], "same venue-year (iclr-2023)"),
     (["--venue", "iclr:2023", "--venue", "icml:2023", "--year", "2023"], "drop --year"),
