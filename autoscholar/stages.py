@@ -59,7 +59,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("parse", ".parse.stage", "fetch", ("paper", "paper_id"), "papers parsed",
           "Parse stage only: PDFs -> sections, citations and bibliography.",
           # 2: review line numbers, contents pages (issue 10); 3: a lone callout sentence joins
-          settings=("parser",), version=3),  # the one before
+          # the one before; 4: a PDF with one line of body text parses (was rejected corrupt)
+          settings=("parser",), version=4),
     Stage("contexts", ".contexts", "parse", ("source", "paper_id"), "citation contexts",
           "Contexts stage only: Related Work sections -> citation contexts.",
           settings=("sections", "front_matter_fallback"),

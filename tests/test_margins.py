@@ -97,3 +97,20 @@ def test_reference_numbers_in_a_column_of_their_own_are_kept(tmp_path):
     doc = parse_pdf(PAPER, _save(pdf, tmp_path / "n.pdf"))
     assert len(doc.bibliography) == 14
     assert [e.raw.split()[0] for e in doc.bibliography] == [str(i) for i in range(1, 15)]
+
+
+def test_a_page_with_one_line_of_text_parses(tmp_path):
+    """One body line is a list of one x-position: the margin bounds must index inside it
+    (an empty listing page or a cover sheet is a real PDF, not a corrupt one)."""
+    import pymupdf
+
+    pdf = pymupdf.open()
+    page = pdf.new_page(width=1600, height=792)  # wide enough for the whole text on one line
+    page.insert_text((72, 100), "Only Title", fontsize=18)
+    page.insert_text((72, 140), "Related Work. We build on prior work [1] here, and " * 5,
+                     fontsize=10)
+    path = tmp_path / "one.pdf"
+    pdf.save(path)
+    doc = parse_pdf(PAPER, path)
+    text = " ".join(s.text for sec in doc.sections for p in sec.paragraphs for s in p.sentences)
+    assert "We build on prior work" in text

@@ -150,7 +150,7 @@ def test_non_http_urls_are_refused(tmp_path):
 
 @pytest.mark.parametrize("year, volume, count, published", [
     (2023, 202, 1828, dt.date(2023, 7, 3)), (2024, 235, 2610, dt.date(2024, 7, 8))])
-def test_pmlr_real_volume_pages(server, tmp_path, year, volume, count, published):
+def test_pmlr_real_volume_pages(server, shared_data, tmp_path, year, volume, count, published):
     papers = sources.list_papers(settings_for("icml", year, server.url, tmp_path))
     assert len(papers) == count  # every <div class="paper"> of the captured page
     assert server.hits[f"/v{volume}/"] == 1
@@ -164,8 +164,28 @@ def test_pmlr_real_volume_pages(server, tmp_path, year, volume, count, published
         assert first.paper_id == "icml2023-aamand23a"
         assert first.authors == ["Anders Aamand", "Alexandr Andoni", "Justin Y. Chen",
                                  "Piotr Indyk", "Shyam Narayanan", "Sandeep Silwal"]
-        # the real page links absolute PDF URLs (not fetched here: no network in tests)
-        assert first.pdf_url == "https://proceedings.mlr.press/v202/aamand23a/aamand23a.pdf"
+        # The real page links absolute PDF URLs on proceedings.mlr.press; listed through a
+        # mirror (venue_base_url) they move under the mirror, so fetch never leaves it.
+        assert first.pdf_url == f"{server.url}/v202/aamand23a/aamand23a.pdf"
+        assert all(p.pdf_url.startswith(server.url + "/") for p in papers)
+        page = (shared_data / "venues/pmlr/pmlr_v202_index.html").read_bytes()
+        real = pmlr.parse_volume(page, f"{pmlr.ROOT}/v202/", 2023)[0]
+        assert real.pdf_url == "https://proceedings.mlr.press/v202/aamand23a/aamand23a.pdf"
+
+
+@pytest.mark.parametrize("url, base, out", [
+    ("https://proceedings.mlr.press/v202/a/a.pdf", "http://127.0.0.1:5/m/",
+     "http://127.0.0.1:5/m/v202/a/a.pdf"),
+    ("https://proceedings.mlr.press/v202/a/a.pdf", None,
+     "https://proceedings.mlr.press/v202/a/a.pdf"),
+    # another host, or a host whose name only starts like the real one, stays as it is
+    ("https://arxiv.org/pdf/1.pdf", "http://m", "https://arxiv.org/pdf/1.pdf"),
+    ("https://proceedings.mlr.press.evil.example/x.pdf", "http://m",
+     "https://proceedings.mlr.press.evil.example/x.pdf"),
+    (None, "http://m", None),
+])
+def test_mirrored_moves_only_the_real_host_under_the_base(url, base, out):
+    assert common.mirrored(url, "https://proceedings.mlr.press", base) == out
 
 
 def test_pmlr_page_without_a_date_falls_back_to_the_table():

@@ -56,6 +56,20 @@ def venue_paper(venue: str, year: int, native: str, *, title: str, authors: list
                  date_source=date_source if published else None)
 
 
+def mirrored(url: str | None, real_root: str, base: str | None) -> str | None:
+    """url on the source's real host, moved under the mirror base when one is set.
+
+    A listing page can carry absolute links to its real host (PMLR's do); with a mirror or a
+    test server in venue_base_url, following those would leave the mirror for the real site.
+    """
+    if url is None or not base:
+        return url
+    real_root = real_root.rstrip("/")
+    if url == real_root or url.startswith(real_root + "/"):
+        return base.rstrip("/") + url[len(real_root):]
+    return url
+
+
 # ------------------------------------------------------------------ dates
 
 

@@ -23,7 +23,8 @@ from autoscholar import http
 from autoscholar.config import Settings
 from autoscholar.errors import InputError
 from autoscholar.records import DateSource, Paper
-from autoscholar.sources.common import check_dates_table, clean_text, parse_html, venue_paper
+from autoscholar.sources.common import (check_dates_table, clean_text, mirrored, parse_html,
+                                        venue_paper)
 
 ROOT = "https://proceedings.mlr.press"
 
@@ -97,4 +98,6 @@ def list_papers(settings: Settings) -> list[Paper]:
     check_year(year)
     root = (settings.venue_base_url or ROOT).rstrip("/")
     page_url = f"{root}/v{VOLUMES[year]}/"
-    return parse_volume(http.get_bytes(page_url), page_url, year)
+    papers = parse_volume(http.get_bytes(page_url), page_url, year)
+    return [p.model_copy(update={"pdf_url": mirrored(p.pdf_url, ROOT, settings.venue_base_url)})
+            for p in papers]

@@ -248,7 +248,9 @@ def _drop_line_numbers(pages: list[list[list[Line]]], body: float) -> None:
     xs1 = sorted(ln.x1 for ln in text_lines)
     if not xs0:
         return
-    left, right = xs0[len(xs0) // 50], xs1[-len(xs1) // 50 - 1]
+    # The 2% quantile from each end; the index from the right is written out so that one line
+    # of text (len 1) gives index 0, not -2.
+    left, right = xs0[len(xs0) // 50], xs1[len(xs1) - 1 - len(xs1) // 50]
     for p in pages:
         for i, blk in enumerate(p):
             p[i] = [ln for ln in blk if not (re.fullmatch(r"\d{1,4}", ln.text)
