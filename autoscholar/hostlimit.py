@@ -95,6 +95,7 @@ class HostLimiter:
                  clock: Callable[[], float] = time.monotonic):
         self.overrides = {k.lower(): v for k, v in (overrides or {}).items()}
         self._clock = clock
+        self._rules: dict[str, HostLimit] = {}  # default_for(): a client's own rule
         self._hosts: dict[str, _Host] = {}
         self._lock = threading.Lock()
 
@@ -103,9 +104,20 @@ class HostLimiter:
         host = host.lower()
         if host in self.overrides:
             return self.overrides[host]
+        if host in self._rules:
+            return self._rules[host]
         if _is_loopback(host):
             return None
         return DEFAULT_LIMITS.get(host, DEFAULT)
+
+    def default_for(self, host: str, limit: HostLimit) -> None:
+        """A client's own rule for a host (the arXiv API's 3 s wherever it points), used
+        unless --host-rate names that host."""
+        host = host.lower()
+        with self._lock:
+            self._rules[host] = limit
+            if host not in self.overrides:
+                self._hosts.pop(host, None)  # the next slot sees the new rule
 
     def _host(self, host: str) -> _Host:
         with self._lock:

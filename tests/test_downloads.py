@@ -192,7 +192,8 @@ def test_the_per_host_limit_is_never_exceeded(tmp_path):
                              host_rates=["127.0.0.1=5:2"])
     starts = sorted(t for t, _ in srv.arrivals)
     assert srv.max_in_flight == 2  # 4 workers, 2 allowed at once, and 2 used
-    assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.2 - 0.02  # 5 per second
+    # 5 per second: 0.2 s apart at the client, less the jitter of connecting at the server
+    assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.15
     assert stats.outputs == 6
 
 
