@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def fetch(settings: Settings, run_dir: Path) -> StageStats:
     def work(items: list[tuple[str, Paper]]) -> Iterator[tuple[str, list | Reject]]:
         yield from in_threads(one, items, settings.fetch_workers)
 
-    with pdfcheck.Opener() as opener:
+    with pdfcheck.Opener(processes=min(settings.fetch_workers, os.cpu_count() or 1)) as opener:
         stats = run_stage(run_dir, "fetch", [(p.paper_id, p) for p in papers], work,
                           key_of("paper_id"))
     stats.extra["retries"] = tally.as_dict()  # by cause: http-429, stall, eof, ...

@@ -72,23 +72,35 @@ class Opener:
     between files (importing PyMuPDF costs seconds on a busy machine). A child that overruns
     the time limit or dies is killed and replaced. Use as a context manager, or close()."""
 
-    def __init__(self, timeout: float = OPEN_TIMEOUT, memory_mb: int = OPEN_MEMORY_MB):
+    def __init__(self, timeout: float = OPEN_TIMEOUT, memory_mb: int = OPEN_MEMORY_MB,
+                 processes: int = 0):
         self.timeout, self.memory_mb = timeout, memory_mb
+        # Opening is CPU work: more children than cores only adds start-ups (0 = one per core).
+        self.processes = processes if processes > 0 else (os.cpu_count() or 1)
         self._idle: list = []
         self._all: list = []
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
 
     def _child(self):
         with self._lock:
+            while not self._idle and len(self._all) >= self.processes:
+                self._lock.wait()
             if self._idle:
                 return self._idle.pop()
+            self._all.append(None)  # this slot is ours while the child starts
         ctx = mp.get_context("spawn")  # no fork: the parent's threads stay out of the child
         conn, child_end = ctx.Pipe()
         proc = ctx.Process(target=_serve, args=(child_end, self.memory_mb), daemon=True)
-        proc.start()
+        try:
+            proc.start()
+        except BaseException:
+            with self._lock:
+                self._all.remove(None)
+                self._lock.notify()
+            raise
         child_end.close()
         with self._lock:
-            self._all.append((conn, proc))
+            self._all[self._all.index(None)] = (conn, proc)
         return conn, proc
 
     def _kill(self, child) -> None:
@@ -100,6 +112,7 @@ class Opener:
         with self._lock:
             if child in self._all:
                 self._all.remove(child)
+            self._lock.notify()  # a replacement may start
 
     def page_count(self, path: Path) -> int:
         """Pages PyMuPDF finds in the file; Retry("pymupdf") when it cannot open it."""
@@ -120,6 +133,7 @@ class Opener:
                         transient=False) from None
         with self._lock:
             self._idle.append(child)
+            self._lock.notify()
         if status != "ok":
             raise Retry("pymupdf", f"PyMuPDF cannot open it ({value})", transient=False)
         if value < 1:
@@ -129,7 +143,7 @@ class Opener:
     def close(self) -> None:
         with self._lock:
             children, self._all, self._idle = list(self._all), [], []
-        for conn, proc in children:
+        for conn, proc in filter(None, children):
             conn.close()  # the child's recv ends: it returns
             proc.join(timeout=2)
             if proc.is_alive():

@@ -50,9 +50,12 @@ class PdfHost(LocalServer):
 
     def pdf(self, name: str) -> bytes:
         with self._lock:
-            if name not in self._pdfs:
-                self._pdfs[name] = make_pdf(f"Paper {name}")
-            return self._pdfs[name]
+            made = self._pdfs.get(name)
+        if made is None:  # made outside the lock: requests for other names go on meanwhile
+            made = make_pdf(f"Paper {name}")
+            with self._lock:
+                made = self._pdfs.setdefault(name, made)
+        return made
 
     def url(self, name: str) -> str:
         return f"{self.root}/{name}.pdf"
