@@ -180,6 +180,9 @@ def _report(stats: dict[str, dict]) -> None:
                     f"({s['skipped']} already done), {s['rejects']} rejected")
             if s["reasons"]:
                 line += " " + json.dumps(s["reasons"], sort_keys=True)
+            retries = (s.get("extra") or {}).get("retries")
+            if retries:  # fetch: the retries a flaky host cost, by cause
+                line += f"\n{'':9s} retries {json.dumps(retries, sort_keys=True)}"
             usage = (s.get("extra") or {}).get("usage")
             if usage:
                 paid = usage["this_run"]

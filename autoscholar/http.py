@@ -206,7 +206,8 @@ def _with_retries(url: str, action: Callable[[Any, float | None], Any], timeout:
         if tally is not None:
             tally.add(cause)
         if asked is not None:
-            limiter.hold(host, asked)  # every worker waits, not only this one
+            # Every worker waits, not only this one; "Retry-After: 0" still backs off a little.
+            limiter.hold(host, max(asked, _delay(attempt)))
         else:
             _sleep(wait)
     attempts = f"{retries + 1} attempt{'s' if retries else ''}"

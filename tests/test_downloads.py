@@ -222,3 +222,20 @@ def test_a_pdf_that_keeps_pymupdf_busy_is_cut_off_and_its_process_replaced(host,
     with pdfcheck.Opener() as opener:
         assert opener.page_count(pdf) == 1 and opener.page_count(pdf) == 1
         assert len(opener._all) == 1  # one child, kept for the second file
+
+
+def test_the_fetch_reject_names_the_check_and_a_cut_body_is_retried_by_the_next_run(tmp_path):
+    with PdfHost() as srv:
+        srv.scripts["html"] = ["html"] * 10
+        srv.scripts["cut"] = ["cut"] * (http.RETRIES + 1)  # every attempt of the first run
+        stats, settings = fetch_run(srv, ["ok", "html", "cut"], tmp_path, fetch_workers=2)
+        run = tmp_path / "run"
+        rejects = {r["key"]: r for r in map(json.loads,
+                                            (run / "fetch.rejects.jsonl").read_text().splitlines())}
+        assert "not a PDF" in rejects["html"]["detail"] and not rejects["html"]["transient"]
+        assert "no %%EOF" in rejects["cut"]["detail"] and rejects["cut"]["transient"]
+        assert stats.extra["retries"] == {"eof": http.RETRIES, "not-a-pdf": http.RETRIES}
+        assert json.loads((run / "fetch.jsonl").read_text())["paper_id"] == "ok"
+        again = fetch(settings, run)  # the server is well now: only the cut one is asked again
+        assert (again.skipped, again.outputs) == (2, 1) and len(srv.hits("cut")) == 6
+        assert len(srv.hits("html")) == http.RETRIES + 1 and len(srv.hits("ok")) == 1
