@@ -1,9 +1,12 @@
 """The project's one HTTP client: GET with retries, a User-Agent, a size cap, atomic downloads.
 
 Error messages show URLs redacted (config.redact_url). Standard library only (urllib), so
-fetching needs no extra dependency. Transient failures (5xx, 429, timeouts, refused or reset
-connections) are retried with capped exponential backoff; anything else (404, 403, a body that
-fails its check) fails at once as a permanent ServiceError.
+fetching needs no extra dependency. Every request first takes a slot of its host
+(hostlimit.py: requests per second and in flight). Transient failures (5xx, 429, timeouts,
+stalls mid-body, refused or reset connections, a body shorter than its Content-Length) and
+bodies that fail the caller's check are retried with capped exponential backoff, or after the
+server's Retry-After (seconds or HTTP-date, up to RETRY_AFTER_CAP, for the whole host); a 404 or
+403 fails at once as a permanent ServiceError. Retries are counted by cause in a Tally.
 
 Redirects are followed only to http(s) URLs whose host resolves to public addresses: a listing
 or PDF link can point anywhere, and a redirect to ftp:// or to a private, link-local
