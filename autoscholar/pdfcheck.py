@@ -39,19 +39,9 @@ def header_problem(head: bytes) -> str | None:
 
 def _serve(conn, memory_mb: int) -> None:
     """A child process: paths in, page counts (or the error) out, until the pipe closes."""
-    import signal
+    from .parse.pool import cap_address_space
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us on Ctrl-C
-    try:
-        import resource
-
-        limit = memory_mb * 1024 * 1024
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ImportError, ValueError, OSError):
-        pass  # no RLIMIT_AS here: the time limit still holds
+    cap_address_space(memory_mb)
     import pymupdf
 
     pymupdf.TOOLS.mupdf_display_errors(False)
