@@ -125,6 +125,8 @@ UNUSED_WHEN: tuple[tuple[str, str, Callable[[Settings], bool], str], ...] = (
      "only --venue local reads a folder"),
     ("year", "--year", lambda s: s.venue == "demo", "the demo corpus has no years"),
     ("grobid_url", "--grobid-url", lambda s: s.parser != "grobid", "only --parser grobid uses it"),
+    ("grobid_concurrency", "--grobid-concurrency", lambda s: s.parser != "grobid",
+     "only --parser grobid uses it"),
     *((field, flag, lambda s: s.llm == "none", "the offline generator (--llm none) sends no "
        "request") for field, flag in (
         ("llm_base_url", "--llm-base-url"), ("llm_json_mode", "--llm-json-mode"),
@@ -189,6 +191,9 @@ def _report(stats: dict[str, dict]) -> None:
                     f"({s['skipped']} already done), {s['rejects']} rejected")
             if s["reasons"]:
                 line += " " + json.dumps(s["reasons"], sort_keys=True)
+            retries = (s.get("extra") or {}).get("retries")
+            if retries:  # fetch: the retries a flaky host cost, by cause
+                line += f"\n{'':9s} retries {json.dumps(retries, sort_keys=True)}"
             usage = (s.get("extra") or {}).get("usage")
             if usage:
                 paid = usage["this_run"]
@@ -261,6 +266,20 @@ MaxErrorRateOpt = typer.Option(None, "--max-error-rate", help="Exit non-zero whe
                                "failed (download, parse, malformed LLM output; not inputs that "
                                "do not qualify) on more than this share of its inputs, counted "
                                "on disk (default 0.5).")
+FetchWorkersOpt = typer.Option(None, "--fetch-workers", min=1, help="PDF downloads at once "
+                               "(default 4); each host still gets no more than its own limit.")
+HostRateOpt = typer.Option(None, "--host-rate", metavar="HOST=RPS[:INFLIGHT]", help="Requests "
+                           "per second and at once for one host, e.g. aclanthology.org=0.5:2 "
+                           "(repeatable; replaces that host's default: README, 'Downloads').")
+RetryAfterCapOpt = typer.Option(None, "--retry-after-cap", metavar="SECONDS", min=0,
+                                help="Longest Retry-After of a 429/503 that is waited on "
+                                "(default 600); a server asking for more fails that download "
+                                "as transient, retried by the next run.")
+DeadlineOpt = typer.Option(None, "--download-deadline", metavar="SECONDS", min=1, help="Most "
+                           "time one PDF may take, retries and waits included (default 1800).")
+GrobidConcOpt = typer.Option(None, "--grobid-concurrency", min=1, help="PDFs in flight to "
+                             "Grobid (default 10, Grobid's default engine pool); a smaller "
+                             "pool's 503s are retried with back-off.")
 OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
                          "cached) for references the local index does not hold (default: off).")
 PrintedIdOpt = typer.Option(None, "--printed-id", metavar="POLICY", help="A well-formed "
@@ -314,6 +333,11 @@ def build(
     context_unit: Optional[str] = ContextUnitOpt,
     query_checks: Optional[str] = QueryChecksOpt,
     max_error_rate: Optional[float] = MaxErrorRateOpt,
+    fetch_workers: Optional[int] = FetchWorkersOpt,
+    host_rate: Optional[list[str]] = HostRateOpt,
+    retry_after_cap: Optional[float] = RetryAfterCapOpt,
+    download_deadline: Optional[float] = DeadlineOpt,
+    grobid_concurrency: Optional[int] = GrobidConcOpt,
 ) -> None:
     """Run every stage (fetch, parse, contexts, generate, match, publish, audit). Resumable:
     rerun the same command after an interruption and it finishes without redoing work."""
@@ -324,7 +348,10 @@ def build(
                   arxiv_index=arxiv_index, limit=limit, sections=sections,
                   match_threshold=match_threshold, arxiv_online=online,
                   context_unit=context_unit, query_checks=_query_checks(query_checks),
-                  max_error_rate=max_error_rate,
+                  max_error_rate=max_error_rate, fetch_workers=fetch_workers,
+                  host_rates=host_rate or None, retry_after_cap=retry_after_cap,
+                  download_deadline=download_deadline,
+                  grobid_concurrency=grobid_concurrency,
                   **_match_flags(printed_id, id_author_mismatch),
                   **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
                                price_out, price_file, batch, batch_poll))
@@ -337,7 +364,7 @@ def build(
     if settings.venue == "local" and settings.pdf_dir is None:
         raise typer.BadParameter("--venue local needs --pdf-dir")
     refuse_unused(settings, {"pdf_dir": pdf_dir, "pdf_recursive": recursive, "year": year,
-                             "grobid_url": grobid_url,
+                             "grobid_url": grobid_url, "grobid_concurrency": grobid_concurrency,
                              **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
                                           price_out, price_file),
                              "llm_base_url": llm_base_url})

@@ -37,11 +37,19 @@ class Settings(BaseSettings):
     limit: int | None = None  # at most this many papers (for trying things out)
     # Root URL that replaces a venue source's real hosts (a mirror, or a test server).
     venue_base_url: str | None = None
+    # Downloads: this many at once, each host under its own limit (hostlimit.py: requests per
+    # second and in flight per host, the defaults from each service's terms, robots.txt).
+    fetch_workers: int = Field(4, ge=1)
+    host_rates: list[str] = Field(default_factory=list)  # "HOST=RPS[:INFLIGHT]", overrides
+    retry_after_cap: float = Field(600.0, ge=0)  # longest Retry-After waited on (s)
+    download_deadline: float = Field(1800.0, gt=0)  # one PDF, retries and waits included (s)
 
     parser: str = "pymupdf"
     grobid_url: str = "http://localhost:8070"
     grobid_timeout: float = 180.0
-    grobid_concurrency: int = 4  # capped by the server's engine pool when /api/health says
+    # PDFs in flight to Grobid: its default pool (grobid-home/config/grobid.yaml "concurrency:
+    # 10"); a smaller server pool answers the surplus with 503, which the back-off absorbs.
+    grobid_concurrency: int = Field(10, ge=1)
     grobid_retries: int = 6  # retries of a 503 (server busy) per PDF
     grobid_backoff: float = 1.0  # seconds; doubles per 503 retry, with jitter
     grobid_backoff_cap: float = 30.0
@@ -122,6 +130,15 @@ class Settings(BaseSettings):
         if self.year is not None and (why := SOURCES[self.venue].check_year(self.year)):
             raise ValueError(f"--year {self.year} is outside what --venue {self.venue} {why}")
         return self
+
+    @field_validator("host_rates")
+    @classmethod
+    def _host_rates(cls, value: list[str]) -> list[str]:
+        from .hostlimit import parse_host_rate
+
+        for text in value:
+            parse_host_rate(text)  # ValueError names the one that is wrong
+        return value
 
     @field_validator("query_checks")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from .config import Settings
 from .errors import InputError, ServiceError
 from .io import partial_tail, read_json, read_jsonl, sha256_file, write_atomic
 from .records import Paper, Reject
-from .runner import StageStats, key_of, run_stage
+from .runner import StageStats, in_threads, key_of, run_stage
 from .sources import list_papers
 from .sources.common import ensure_pdf
 
@@ -58,20 +59,34 @@ def _local_refresh(papers: list[Paper], settings: Settings, path: Path) -> list[
 
 
 def fetch(settings: Settings, run_dir: Path) -> StageStats:
+    """Download the listed PDFs, `fetch_workers` at a time under each host's limit; records
+    are appended in listing order whatever order the downloads finish in (in_threads)."""
+    from . import http, pdfcheck
+    from .hostlimit import configure_from
+
     papers = listing(settings, run_dir)
     if settings.limit is not None:
         papers = papers[: settings.limit]
+    configure_from(settings)
+    ledger, tally = pdfcheck.Ledger(run_dir / "pdfs"), http.Tally()
+
+    def one(paper: Paper) -> list | Reject:
+        try:
+            path = ensure_pdf(paper, run_dir / "pdfs", base=run_dir, ledger=ledger,
+                              opener=opener, tally=tally,
+                              deadline=settings.download_deadline,
+                              retry_after_cap=settings.retry_after_cap)
+        except (ServiceError, InputError) as exc:
+            return Reject(stage="fetch", key=paper.paper_id, reason="download-failed",
+                          detail=str(exc), transient=getattr(exc, "transient", False))
+        return [paper.model_copy(update={"pdf_path": str(path),
+                                         "pdf_sha256": sha256_file(path)})]
 
     def work(items: list[tuple[str, Paper]]) -> Iterator[tuple[str, list | Reject]]:
-        for key, paper in items:
-            try:
-                path = ensure_pdf(paper, run_dir / "pdfs", base=run_dir)
-            except (ServiceError, InputError) as exc:
-                yield key, Reject(stage="fetch", key=key, reason="download-failed",
-                                  detail=str(exc), transient=getattr(exc, "transient", False))
-                continue
-            yield key, [paper.model_copy(update={"pdf_path": str(path),
-                                                 "pdf_sha256": sha256_file(path)})]
+        yield from in_threads(one, items, settings.fetch_workers)
 
-    return run_stage(run_dir, "fetch", [(p.paper_id, p) for p in papers], work,
-                     key_of("paper_id"))
+    with pdfcheck.Opener(processes=min(settings.fetch_workers, os.cpu_count() or 1)) as opener:
+        stats = run_stage(run_dir, "fetch", [(p.paper_id, p) for p in papers], work,
+                          key_of("paper_id"))
+    stats.extra["retries"] = tally.as_dict()  # by cause: http-429, stall, eof, ...
+    return stats

@@ -130,7 +130,9 @@ def match(settings: Settings, run_dir: Path) -> StageStats:
         resolver = verify = None
         if settings.arxiv_online or settings.printed_id == "verify":
             from .arxiv.online import API, ArxivAPI, resolve_online, verify_id
+            from .hostlimit import configure_from
 
+            configure_from(settings)  # --host-rate applies to the arXiv API too
             api = ArxivAPI(run_dir / "cache" / "arxiv-api", base_url=settings.arxiv_api_url or API)
             verify = lambda ident: verify_id(api, ident)  # noqa: E731
             if settings.arxiv_online:

@@ -26,7 +26,8 @@ FUZZY_METHODS = frozenset(m for m in get_args(MatchMethod) if m.startswith("fuzz
 # Why an answer of a query was not kept.
 DropReason = Literal["not-on-arxiv", "newer-than-source", "duplicate", "ambiguous",
                      "below-threshold", "no-title", "key-not-in-context",
-                     "id-author-mismatch", "id-not-in-index"]
+                     "id-author-mismatch", "id-not-in-index",
+                     "lookup-failed"]  # --online: the arXiv API could not be asked
 # Why a stage could not use an input: fetch, parse (PyMuPDF and Grobid), contexts, generate,
 # publish.
 RejectReason = Literal[

@@ -366,6 +366,10 @@ def test_bad_values_and_unused_flags_are_refused_with_one_line(tmp_path):
         ((["--grobid-url", "http://127.0.0.1:9"], {}), 1,
          "--grobid-url is not used here: only --parser grobid uses it"),
         ((["--max-cost", "1"], {}), 1, "--max-cost is not used here: the offline generator"),
+        ((["--grobid-concurrency", "3"], {}), 1,
+         "--grobid-concurrency is not used here: only --parser grobid uses it"),
+        ((["--host-rate", "aclanthology.org=fast"], {}), 2,
+         "invalid setting host_rates: --host-rate wants HOST=RPS[:INFLIGHT]"),
     ]
     for (args, env), code, message in cases:
         default = "--venue" not in args and "AUTOSCHOLAR_VENUE" not in env

@@ -222,12 +222,33 @@ def test_server_dying_mid_run_stops_without_blaming_the_pdf(teis, pdfs, tmp_path
     assert isinstance(out["specter"], ParsedPaper)
 
 
-def test_concurrency_is_capped_by_the_server_pool(teis, pdfs, tmp_path):
+def test_a_pool_smaller_than_the_concurrency_is_regulated_by_503_backoff(teis, pdfs, tmp_path):
+    # Real Grobid never tells its pool size (/api/health is an empty 200): 6 requests go out,
+    # the 2-engine pool answers the rest 503 after poolMaxWait, and the back-off retries them.
     names = [f"specter{i}.pdf" for i in range(8)]
-    with FakeGrobid({n: teis["specter.pdf"] for n in names}, pool=2) as server:
-        out = run(pdfs(*names), settings(server.url, grobid_concurrency=6), tmp_path)
-        assert 1 <= server.max_in_flight <= 2
+    with FakeGrobid({n: teis["specter.pdf"] for n in names}, pool=2, pool_max_wait=0.05,
+                    work_time=0.1) as server:
+        out = run(pdfs(*names), settings(server.url, grobid_concurrency=6, grobid_retries=30),
+                  tmp_path, sleep=__import__("time").sleep)
+        assert server.max_in_flight == 2 and server.busy_answers > 0
     assert len(out) == 8 and all(isinstance(r, ParsedPaper) for r in out.values())
+
+
+def test_the_fake_answers_health_and_isalive_as_grobid_does(teis):
+    import urllib.request
+
+    with FakeGrobid(teis, pool=2) as server:
+        with urllib.request.urlopen(f"{server.url}/api/health") as res:
+            assert (res.status, res.read(), res.headers.get("Content-Type")) == (200, b"", None)
+        with urllib.request.urlopen(f"{server.url}/api/isalive") as res:
+            assert (res.status, res.read()) == (200, b"true")
+
+
+def test_default_concurrency_is_grobids_default_pool(shared_data):
+    import re
+
+    yaml = (shared_data / "venues" / "grobid" / "grobid.yaml").read_text()
+    assert Settings().grobid_concurrency == int(re.search(r"^\s*concurrency: (\d+)", yaml, re.M)[1])
 
 
 @pytest.mark.parametrize("status,body,reason,transient", [

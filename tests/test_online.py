@@ -2,6 +2,7 @@
 
 import re
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -10,28 +11,52 @@ import pytest
 import factories
 from arxiv_fixture import PAPERS
 from autoscholar.arxiv.index import build_index_from_records, load_index
-from autoscholar.arxiv.online import ArxivAPI, parse_feed, resolve_online
+from autoscholar.arxiv.online import ArxivAPI, parse_feed, resolve_online, verify_id
 from autoscholar.records import BibEntry
 
+# The arXiv API's Atom shape (info.arxiv.org/help/api/user-manual; a real answer's fields as
+# mabragor/cl-arxiv-api's README shows them): the feed's self link, query title, id, updated and
+# OpenSearch counts; per entry id (abs URL with version), updated, published, a title folded
+# over lines, summary, authors, arXiv's own elements, links and categories.
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
-  <title>ArXiv Query</title>
+  <link href="http://arxiv.org/api/query?search_query%3D%26id_list%3D2005.14165%26start%3D0%26max_results%3D1" rel="self" type="application/atom+xml"/>
+  <title type="html">ArXiv Query: search_query=&amp;id_list=2005.14165&amp;start=0&amp;max_results=1</title>
+  <id>http://arxiv.org/api/eqh0wUfSoqUlr9BWqd8knMzmeUA</id>
+  <updated>2026-12-03T00:00:00-05:00</updated>
+  <opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">{total}</opensearch:totalResults>
+  <opensearch:startIndex xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">0</opensearch:startIndex>
+  <opensearch:itemsPerPage xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">{total}</opensearch:itemsPerPage>
   {entries}
 </feed>"""
-ENTRY = """<entry><id>http://arxiv.org/abs/{id}v1</id><published>{date}T17:59:58Z</published>
-  <title>{title}</title>{authors}</entry>"""
+ENTRY = """<entry>
+    <id>http://arxiv.org/abs/{id}v4</id>
+    <updated>2020-07-22T19:47:17Z</updated>
+    <published>{date}T17:29:03Z</published>
+    <title>{title}</title>
+    <summary>  Recent work has demonstrated substantial gains on many NLP tasks and
+benchmarks by pre-training on a large corpus of text followed by fine-tuning.
+</summary>
+    {authors}
+    <arxiv:comment xmlns:arxiv="http://arxiv.org/schemas/atom">40+32 pages</arxiv:comment>
+    <link href="http://arxiv.org/abs/{id}v4" rel="alternate" type="text/html"/>
+    <link title="pdf" href="http://arxiv.org/pdf/{id}v4" rel="related" type="application/pdf"/>
+    <arxiv:primary_category xmlns:arxiv="http://arxiv.org/schemas/atom" term="cs.CL" scheme="http://arxiv.org/schemas/atom"/>
+    <category term="cs.CL" scheme="http://arxiv.org/schemas/atom"/>
+  </entry>"""
 REMOTE = {  # papers the local index does not hold
-    "2005.14165": ("Language Models are Few-Shot Learners", "2020-05-28", ["Tom B. Brown", "Benjamin Mann"]),
+    # arXiv folds long titles over lines, the next one indented by two spaces
+    "2005.14165": ("Language Models are Few-Shot\n  Learners", "2020-05-28", ["Tom B. Brown", "Benjamin Mann"]),
 }
 
 
 def entry_xml(ident):
     title, date, authors = REMOTE[ident]
-    names = "".join(f"<author><name>{a}</name></author>" for a in authors)
+    names = "\n    ".join(f"<author>\n      <name>{a}</name>\n    </author>" for a in authors)
     return ENTRY.format(id=ident, date=date, title=title, authors=names)
 
 
-BUSY = "0000.00000"  # asking for this id gets a 503
+BUSY = "2001.00001"  # asking for this id gets a 503
 ERROR_ENTRY = """<entry><id>http://arxiv.org/api/errors#incorrect_id_format_for_{id}</id>
   <title>Error</title><summary>incorrect id format for {id}</summary>
   <updated>2025-06-30T00:00:00-04:00</updated><author><name>arXiv api core</name></author></entry>"""
@@ -40,10 +65,12 @@ ERROR_ENTRY = """<entry><id>http://arxiv.org/api/errors#incorrect_id_format_for_
 class Handler(BaseHTTPRequestHandler):
     requests: list = []
     agents: list = []
+    times: list = []
 
     def do_GET(self):
         q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
         Handler.requests.append(q)
+        Handler.times.append(time.monotonic())
         Handler.agents.append(self.headers.get("User-Agent"))
         if q.get("id_list") == [BUSY]:
             self.send_response(503)
@@ -54,7 +81,7 @@ class Handler(BaseHTTPRequestHandler):
             # What arXiv answers for a malformed id: an "Error" entry, HTTP 200. A well-formed
             # id it does not hold gets an empty feed.
             bad = q["id_list"][0]
-            body = FEED.format(entries=ERROR_ENTRY.format(id=bad)).encode()
+            body = FEED.format(total=1, entries=ERROR_ENTRY.format(id=bad)).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -65,7 +92,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             words = [w.split(":", 1)[1] for w in q["search_query"][0].split(" AND ")]
             ids = [i for i, (t, _, _) in REMOTE.items() if all(w in t.lower() for w in words)]
-        body = FEED.format(entries="".join(entry_xml(i) for i in ids)).encode()
+        body = FEED.format(total=len(ids), entries="".join(entry_xml(i) for i in ids)).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/atom+xml")
         self.send_header("Content-Length", str(len(body)))
@@ -91,37 +118,44 @@ def index(tmp_path_factory):
     return load_index(out)
 
 
-class FakeClock:
-    def __init__(self):
-        self.now, self.slept = 100.0, []
+@pytest.fixture(autouse=True)
+def own_limiter(monkeypatch):
+    from autoscholar import hostlimit, http
 
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
+    monkeypatch.setattr(hostlimit, "LIMITER", hostlimit.HostLimiter())
+    monkeypatch.setattr(http, "BACKOFF_BASE", 0.01)
 
 
 def test_fallback_by_id_and_title_with_cache_and_rate_limit(server, index, tmp_path):
-    fake = FakeClock()
-    api = ArxivAPI(tmp_path / "cache", base_url=server, clock=fake.clock, sleep=fake.sleep)
+    api = ArxivAPI(tmp_path / "cache", base_url=server, min_interval=0.5)
     Handler.requests.clear()
+    Handler.times.clear()
     # In the index: the API is not asked.
     res = resolve_online(BibEntry(key="a", raw="Vaswani et al. Attention is all you need. 2017"), index, api)
     assert (res.arxiv_id, res.method) == ("1706.03762", "exact-title")
     assert Handler.requests == []
     res = resolve_online(BibEntry(key="b", raw="T. Brown et al. GPT-3. arXiv:2005.14165, 2020"), index, api)
     assert (res.arxiv_id, res.method) == ("2005.14165", "arxiv-id-online")
+    assert res.title == "Language Models are Few-Shot Learners"  # folded title made one line
     raw = "T. B. Brown, B. Mann et al. Language models are few-shot learners. NeurIPS 2020."
     res = resolve_online(BibEntry(key="c", raw=raw), index, api)
     assert (res.arxiv_id, res.method) == ("2005.14165", "exact-title-online")
     assert str(res.first_version) == "2020-05-28"
     assert len(Handler.requests) == 2
-    assert fake.slept == [pytest.approx(3.0)]  # the second request waited for arXiv's 3 s
+    # The second request waited its turn at the host (0.5 s here; arXiv's 3 s by default).
+    # (arrival at the server: less the jitter of connecting on a busy machine)
+    assert Handler.times[1] - Handler.times[0] >= 0.4
     # Cached: asking again sends nothing.
     resolve_online(BibEntry(key="c", raw=raw), index, api)
     assert len(Handler.requests) == 2
+
+
+def test_the_api_is_asked_over_https_three_seconds_apart_by_default():
+    from autoscholar import hostlimit
+    from autoscholar.arxiv import online
+
+    assert online.API.startswith("https://export.arxiv.org/")
+    assert hostlimit.HostLimiter().limit_of("export.arxiv.org") == hostlimit.HostLimit(1 / 3, 1)
 
 
 def test_online_unknown_stays_unresolved(server, index, tmp_path):
@@ -158,7 +192,7 @@ def test_match_stage_uses_the_fallback_only_when_asked(server, tmp_path):
         run_dir.mkdir()
         (run_dir / "generate.jsonl").write_text(query.model_dump_json() + "\n")
         settings = Settings(arxiv_index=tmp_path / "index", arxiv_online=online,
-                            arxiv_api_url=server)
+                            arxiv_api_url=server, host_rates=["127.0.0.1=50:1"])
         match(settings, run_dir)
         [mq] = read_jsonl(run_dir / "match.jsonl", MatchedQuery)
         if online:
@@ -173,7 +207,7 @@ def test_an_unreadable_response_is_not_cached(tmp_path):
     from autoscholar.errors import ServiceError
 
     bodies = [b"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><entry><id>http://ar",
-              FEED.format(entries=entry_xml("2005.14165")).encode()]
+              FEED.format(total=1, entries=entry_xml("2005.14165")).encode()]
 
     class Flaky(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -199,7 +233,7 @@ def test_an_unreadable_response_is_not_cached(tmp_path):
         srv.shutdown()
 
 
-def test_a_failing_api_is_asked_once_and_named(server, tmp_path):
+def test_a_failing_api_is_retried_named_and_only_that_reference_fails(server, tmp_path):
     from autoscholar import http
     from autoscholar.errors import ServiceError
 
@@ -209,13 +243,41 @@ def test_a_failing_api_is_asked_once_and_named(server, tmp_path):
     message = str(info.value)
     assert message.startswith("arXiv API request failed: ") and "HTTP 503" in message
     assert "\n" not in message
-    assert len(Handler.requests) == 1  # no retry: arXiv's 3 s rule
+    assert len(Handler.requests) == http.RETRIES + 1  # the client's retries, each in its turn
     assert Handler.agents[-1] == http.USER_AGENT
     assert list(tmp_path.iterdir()) == []  # nothing cached
+    # Through the resolver: that reference is "lookup-failed", nothing is raised.
+    api = ArxivAPI(tmp_path / "c", base_url=server, min_interval=0, retries=0)
+    assert verify_id(api, BUSY).reason == "lookup-failed"
+
+
+def test_a_failed_lookup_is_a_dropped_answer_not_the_end_of_the_stage(server, tmp_path):
+    import datetime as dt
+
+    from autoscholar.config import Settings
+    from autoscholar.io import read_jsonl
+    from autoscholar.match import match
+    from autoscholar.records import MatchedQuery
+
+    ctx = factories.context(
+        [BibEntry(key="g", raw="T. Brown et al. Language models. arXiv:2005.14165, 2020"),
+         BibEntry(key="x", raw=f"X. Busy. A paper. arXiv:{BUSY}")],
+        ["See \\cite{g,x}."], "p", published=dt.date(2021, 1, 1))
+    query = factories.query(ctx, ["g", "x"], "Which papers?", generator="t", prompt_version="t")
+    build_index_from_records(PAPERS, tmp_path / "index")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "generate.jsonl").write_text(query.model_dump_json() + "\n")
+    stats = match(Settings(arxiv_index=tmp_path / "index", printed_id="verify",
+                           arxiv_api_url=server, host_rates=["127.0.0.1=50:1"]), run_dir)
+    [mq] = read_jsonl(run_dir / "match.jsonl", MatchedQuery)
+    assert [(a.key, a.arxiv_id) for a in mq.answers] == [("g", "2005.14165")]
+    assert [(d.key, d.reason) for d in mq.dropped] == [("x", "lookup-failed")]
+    assert stats.processed == 1
 
 
 def test_error_entries_are_not_papers():
-    body = FEED.format(entries=ERROR_ENTRY.format(id="2201.9999")).encode()
+    body = FEED.format(total=1, entries=ERROR_ENTRY.format(id="2201.9999")).encode()
     assert parse_feed(body) == []
 
 
@@ -240,7 +302,8 @@ def test_printed_ids_the_index_lacks_keep_verify_drop(server, tmp_path):
         run_dir.mkdir()
         (run_dir / "generate.jsonl").write_text(query.model_dump_json() + "\n")
         Handler.requests.clear()
-        match(Settings(arxiv_index=tmp_path / "index", printed_id=policy, arxiv_api_url=server), run_dir)
+        match(Settings(arxiv_index=tmp_path / "index", printed_id=policy, arxiv_api_url=server,
+                       host_rates=["127.0.0.1=50:1"]), run_dir)
         [mq] = read_jsonl(run_dir / "match.jsonl", MatchedQuery)
         got[policy] = ([(a.key, a.arxiv_id, a.method) for a in mq.answers],
                        [(d.key, d.reason) for d in mq.dropped], len(Handler.requests))

@@ -1,6 +1,9 @@
 """Optional online fallback (`--online`, off by default): the arXiv API for references the local
-index does not hold. One request per 3 s (arXiv's rule), every answer cached on disk, and the
-candidates it returns are judged by the same scoring and checks as the local matcher.
+index does not hold. Requests go through the project's HTTP client (its User-Agent, retries,
+per-host limit), over https, one at a time and 3 s apart (arXiv's API terms: "no more than one
+request every three seconds", "a single connection at a time"); every answer is cached on disk,
+and the candidates it returns are judged by the same scoring and checks as the local matcher.
+A lookup that still fails after the retries is "lookup-failed" for that reference alone.
 """
 
 from __future__ import annotations
@@ -8,14 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import time
 import urllib.parse
-from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
 
-from autoscholar import http
+from autoscholar import hostlimit, http
 from autoscholar.arxiv.resolve import Resolution, judge, prepare, resolve, unresolved
 from autoscholar.arxiv.index import ArxivIndex
 from autoscholar.arxiv.normalize import (canonical_id, delatex, extract_arxiv_ids, normalize_title,
@@ -25,40 +26,35 @@ from autoscholar.records import BibEntry
 from autoscholar.text import fold_accents
 from autoscholar.io import write_atomic
 
-API = "http://export.arxiv.org/api/query"
+API = "https://export.arxiv.org/api/query"
 MIN_INTERVAL = 3.0
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 class ArxivAPI:
-    """A small arXiv API client: rate-limited, cached by a hash of the request URL."""
+    """A small arXiv API client: rate-limited per host, cached by a hash of the request URL."""
 
     def __init__(self, cache_dir: Path, base_url: str = API, min_interval: float = MIN_INTERVAL,
-                 timeout: float = 30.0, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+                 timeout: float = 30.0, retries: int = http.RETRIES):
         self.cache_dir = Path(cache_dir)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        self.base_url, self.min_interval, self.timeout = base_url, min_interval, timeout
-        self._clock, self._sleep = clock, sleep
-        self._last: float | None = None
+        self.base_url, self.timeout, self.retries = base_url, timeout, retries
+        # The API's spacing holds wherever base_url points (a mirror, a test server), unless
+        # --host-rate names that host; every retry takes its turn too.
+        host = urllib.parse.urlsplit(base_url).hostname or ""
+        rps = 1 / min_interval if min_interval > 0 else 0.0
+        hostlimit.LIMITER.default_for(host, hostlimit.HostLimit(rps, 1))
 
     def _get(self, params: dict[str, str]) -> bytes:
         url = f"{self.base_url}?{urllib.parse.urlencode(params)}"
         path = self.cache_dir / f"{hashlib.sha256(url.encode()).hexdigest()}.xml"
         if path.is_file():
             return path.read_bytes()
-        if self._last is not None:
-            wait = self.min_interval - (self._clock() - self._last)
-            if wait > 0:
-                self._sleep(wait)
         try:
-            # No retries: the client's first backoff (1 s) would break arXiv's 3 s rule.
-            body = http.get_bytes(url, timeout=self.timeout, retries=0)
+            body = http.get_bytes(url, timeout=self.timeout, retries=self.retries)
         except ServiceError as exc:
             raise ServiceError(f"arXiv API request failed: {exc}") from exc
-        finally:
-            self._last = self._clock()
         try:  # only a readable feed is cached: a cut or garbled body would fail every rerun
             etree.fromstring(body, _PARSER)
         except etree.XMLSyntaxError as exc:
@@ -122,8 +118,13 @@ class _Found:
 
 
 def verify_id(api: ArxivAPI, arxiv_id: str) -> Resolution | None:
-    """The arXiv record of a printed id, or None when arXiv has no such paper."""
-    records = [r for r in api.by_id(arxiv_id) if r["id"] == canonical_id(arxiv_id)]
+    """The arXiv record of a printed id, or None when arXiv has no such paper; unresolved
+    "lookup-failed" when the API could not be asked (that reference only, not the stage)."""
+    try:
+        found = api.by_id(arxiv_id)
+    except ServiceError:
+        return unresolved("lookup-failed")
+    records = [r for r in found if r["id"] == canonical_id(arxiv_id)]
     if not records:
         return None
     r = records[0]
@@ -145,12 +146,15 @@ def resolve_online(entry: BibEntry, index: ArxivIndex, api: ArxivAPI, threshold:
     if ids:
         r = verify_id(api, ids[0])
         if r is not None:
-            return r
+            return r  # found, or lookup-failed
     if unverified:  # arXiv does not know the printed id: it names no paper, whatever the title
         local = unresolved("id-not-in-index")
     ref = prepare(entry)
     guess = entry.title or max(entry.raw.replace("“", ".").replace("”", ".").split(". "), key=len, default="")
-    records = api.by_title(guess)
+    try:
+        records = api.by_title(guess)
+    except ServiceError:
+        return unresolved("lookup-failed")
     if not records:
         return local
     found = _Found(records)

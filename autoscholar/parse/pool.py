@@ -33,19 +33,27 @@ def _default_parse(paper: Paper, path: Path) -> ParsedPaper:
     return parse_pdf(paper, path)
 
 
-def _worker(conn: Connection, memory_mb: int, parse_fn: Callable) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us on Ctrl-C
-    if memory_mb > 0:
-        try:
-            import resource
+def cap_address_space(memory_mb: int) -> None:
+    """In a child process: ignore Ctrl-C (the parent decides and kills us) and cap this
+    process's address space, so a hostile PDF fails with MemoryError instead of taking the
+    machine; never above a hard limit already set."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_mb <= 0:
+        return
+    try:
+        import resource
 
-            limit = memory_mb * 1024 * 1024
-            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-            if hard != resource.RLIM_INFINITY:
-                limit = min(limit, hard)
-            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-        except (ImportError, ValueError, OSError):
-            pass  # no RLIMIT_AS on this platform: the time limit still holds
+        limit = memory_mb * 1024 * 1024
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):
+        pass  # no RLIMIT_AS on this platform: the time limit still holds
+
+
+def _worker(conn: Connection, memory_mb: int, parse_fn: Callable) -> None:
+    cap_address_space(memory_mb)
     while True:
         try:
             task = conn.recv()

@@ -135,19 +135,21 @@ def parse_html(data: bytes):
 
 def pdf_problem(head: bytes) -> str | None:
     """None when the bytes start a PDF (the header may follow up to 1 KiB of junk)."""
-    if b"%PDF-" in head[:1024]:
-        return None
-    if not head.strip():
-        return "not a PDF (empty body)"
-    return f"not a PDF (starts with {head[:20].decode('latin-1').strip()!r})"
+    from autoscholar.pdfcheck import header_problem
+
+    return header_problem(head)
 
 
-def ensure_pdf(paper: Paper, pdf_dir: Path, base: Path | None = None) -> Path:
+def ensure_pdf(paper: Paper, pdf_dir: Path, base: Path | None = None, *, ledger=None,
+               opener=None, tally=None, deadline: float | None = None,
+               retry_after_cap: float | None = None) -> Path:
     """The paper's PDF on disk.
 
     A paper with a file of its own (local, demo) keeps it: pdf_path, read from base (the run
-    directory) when relative. Else pdf_dir/<sanitised paper_id>.pdf, downloaded once: a
-    present, valid file is kept, a broken one is fetched again.
+    directory) when relative. Else pdf_dir/<sanitised paper_id>.pdf, downloaded and verified
+    (pdfcheck.verify: Content-Length, %%EOF, PyMuPDF's page count). A present file is kept when
+    the ledger (pdfcheck.Ledger of pdf_dir) says these very bytes passed, or when it passes the
+    checks now; a file that fails them is fetched again. tally counts the retries.
     """
     if paper.pdf_path:
         path = Path(paper.pdf_path)
@@ -158,14 +160,28 @@ def ensure_pdf(paper: Paper, pdf_dir: Path, base: Path | None = None) -> Path:
         return path
     if not paper.pdf_url:
         raise ServiceError(f"{paper.paper_id}: no PDF URL or file", transient=False)
+    from autoscholar import http, pdfcheck
+
+    ledger = ledger if ledger is not None else pdfcheck.Ledger(pdf_dir)
     dest = Path(pdf_dir) / f"{sanitize_id(paper.paper_id)}.pdf"
     if dest.is_file():
-        with dest.open("rb") as handle:
-            if pdf_problem(handle.read(1024)) is None:
-                return dest
-    from autoscholar import http
+        if ledger.passed(dest):
+            return dest
+        try:  # a file from before the ledger, or changed since: reused only if it passes now
+            ledger.record(dest, pdfcheck.verify(dest, opener))
+            return dest
+        except http.Retry:
+            dest.unlink()
+    pages: list[int] = []
+
+    def check(tmp: Path) -> None:
+        pages.append(pdfcheck.verify(tmp, opener))
 
     try:
-        return http.download(paper.pdf_url, dest, check=pdf_problem)
+        path = http.download(paper.pdf_url, dest, check=check, tally=tally,
+                             deadline=http.DEADLINE if deadline is None else deadline,
+                             retry_after_cap=retry_after_cap)
     except ServiceError as exc:
         raise ServiceError(f"{paper.paper_id}: {exc}", transient=exc.transient) from None
+    ledger.record(path, pages[-1])
+    return path

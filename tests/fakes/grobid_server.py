@@ -1,7 +1,15 @@
 """A local stand-in for Grobid's REST API, for tests: real HTTP on 127.0.0.1, a random port.
 
-GET /api/isalive -> "true"; GET /api/health -> {"pool": {"maxActive": N}} when a pool is set;
-multipart POST /api/processFulltextDocument -> a TEI chosen by the uploaded file's name.
+It answers as Grobid 0.8 does (grobid-service sources at kermitt2/grobid b8d6bec, copied in
+../shared/data/venues/grobid with FACTS.md):
+- GET /api/isalive -> 200 text/plain "true" (GrobidRestService.isAlive);
+- GET /api/health -> 200 with an empty body (HealthResource.alive: Response.ok().build()): it
+  says nothing about the engine pool;
+- multipart POST /api/processFulltextDocument -> a TEI chosen by the uploaded file's name. With
+  a `pool`, at most that many documents are worked on at once (Grobid's `concurrency`); a
+  request that finds no free engine within `pool_max_wait` seconds (`poolMaxWait`, default 1)
+  gets 503 with no body and no Retry-After, as GrobidRestProcessFiles answers the pool's
+  NoSuchElementException.
 A script per file name injects failures: a list of steps consumed one per request, each
 (status, body, delay_seconds), status 0 meaning "close the connection without answering";
 once the script is used up the TEI is served.
@@ -9,7 +17,6 @@ once the script is used up the TEI is served.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from email.parser import BytesParser
@@ -22,9 +29,14 @@ Step = tuple[int, str, float]
 
 
 class FakeGrobid(LocalServer):
-    def __init__(self, tei_by_name: dict[str, bytes], pool: int | None = None):
+    def __init__(self, tei_by_name: dict[str, bytes], pool: int | None = None,
+                 pool_max_wait: float = 1.0, work_time: float = 0.02):
         self.tei_by_name = tei_by_name
         self.pool = pool
+        self.pool_max_wait = pool_max_wait
+        self.work_time = work_time  # long enough for concurrent requests to overlap
+        self.engines = threading.BoundedSemaphore(pool) if pool else None
+        self.busy_answers = 0  # 503s sent because the pool was full
         self.scripts: dict[str, list[Step]] = {}
         self.requests: list[dict] = []  # one per processFulltextDocument call
         self.in_flight = 0
@@ -43,9 +55,10 @@ class FakeGrobid(LocalServer):
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
 
-            def _send(self, status: int, body: bytes, ctype: str) -> None:
+            def _send(self, status: int, body: bytes, ctype: str | None) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", ctype)
+                if ctype:
+                    self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -53,9 +66,8 @@ class FakeGrobid(LocalServer):
             def do_GET(self) -> None:
                 if self.path.startswith("/api/isalive"):
                     self._send(200, b"true", "text/plain")
-                elif self.path.startswith("/api/health") and fake.pool:
-                    body = json.dumps({"ready": True, "pool": {"maxActive": fake.pool}})
-                    self._send(200, body.encode(), "application/json")
+                elif self.path.startswith("/api/health"):
+                    self._send(200, b"", None)  # Response.ok().build(): no entity
                 else:
                     self._send(404, b"not found", "text/plain")
 
@@ -77,6 +89,12 @@ class FakeGrobid(LocalServer):
                 with fake._lock:
                     fake.requests.append({"filename": filename, "fields": fields, "size": len(pdf),
                                           "accept": self.headers.get("Accept")})
+                if fake.engines and not fake.engines.acquire(timeout=fake.pool_max_wait):
+                    with fake._lock:
+                        fake.busy_answers += 1
+                    self._send(503, b"", None)  # no engine within poolMaxWait
+                    return
+                with fake._lock:
                     script = fake.scripts.get(filename) or []
                     step = script.pop(0) if script else None
                     fake.in_flight += 1
@@ -94,11 +112,13 @@ class FakeGrobid(LocalServer):
                         if tei is None:
                             reply = (500, b"[PDFALTO_CONVERSION_FAILURE] no such test file", "text/plain")
                         else:
-                            time.sleep(0.02)  # long enough for concurrent requests to overlap
-                            reply = (200, tei, "application/xml")
+                            time.sleep(fake.work_time)
+                            reply = (200, tei, "application/xml; charset=UTF-8")
                 finally:
                     with fake._lock:
                         fake.in_flight -= 1
+                    if fake.engines:
+                        fake.engines.release()
                 if reply is None:  # the server dies: close without an answer
                     self.close_connection = True
                     return

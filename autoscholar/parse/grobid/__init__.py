@@ -1,6 +1,6 @@
 """The Grobid backend (parser="grobid"): PDFs sent to a Grobid server, TEI read back.
 
-client.py talks to the server (health, retries, cache, failure ledger); tei.py reads a TEI into
+client.py talks to the server (isalive, 503 back-off, cache, failure ledger); tei.py reads a TEI into
 a ParsedPaper with tei_bibl.py (biblStruct -> BibEntry) and tei_links.py (refs -> CiteSpans).
 """
 

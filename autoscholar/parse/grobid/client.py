@@ -5,8 +5,11 @@
   (matching references is our own stage). Requests go through the client's `post`, not its
   `process_pdf`, whose 503 handling is an unbounded recursive retry with a fixed sleep: a 503
   here is retried a bounded number of times with capped exponential backoff and jitter.
-- Concurrency is the smaller of `grobid_concurrency` and the server's engine pool (from
-  `/api/health` when the server has it): more requests than engines only come back as 503s.
+- Concurrency is `grobid_concurrency` (default 10, the `concurrency` of Grobid's default
+  grobid-home/config/grobid.yaml). The server does not tell its pool size: `/api/health`
+  answers an empty 200 (HealthResource). A request that finds every engine busy for
+  `poolMaxWait` (1 s) gets a bare 503, and the back-off here retries it, so a smaller pool
+  slows the run down instead of failing PDFs.
 - Each PDF's outcome is appended to a JSONL ledger. A rerun skips PDFs whose failure is
   permanent (bad input, no text, too many blocks) and retries transient ones (timeouts, 503s,
   other 500s) until they have failed MAX_TRANSIENT_ATTEMPTS times.
@@ -29,7 +32,6 @@ from typing import Callable, Iterator
 import requests
 from grobid_client.grobid_client import GrobidClient, ServerUnavailableException
 
-from autoscholar import http
 from autoscholar.config import Settings, redact_url
 from autoscholar.errors import ParseError, ServiceError
 from autoscholar.parse.grobid.tei import read_tei
@@ -62,16 +64,6 @@ def connect(settings: Settings) -> GrobidClient:
     if not alive:
         raise ServiceError(f"Grobid at {redact_url(url)} is not ready (/api/isalive answered HTTP {status})")
     return client
-
-
-def server_pool_size(client: GrobidClient) -> int | None:
-    """Engines in the server's pool, from /api/health (newer Grobid); None if it does not say."""
-    try:
-        payload = http.get_json(client.get_server_url("health"), timeout=5, retries=0)
-        size = payload.get("pool", {}).get("maxActive")
-    except (ServiceError, AttributeError):  # older Grobid has no /api/health: 404
-        return None
-    return size if isinstance(size, int) and size > 0 else None
 
 
 def classify(status: int, body: str) -> ParseError | None:
@@ -209,8 +201,7 @@ def parse_with_grobid(
         return
 
     client = connect(settings)
-    pool = server_pool_size(client)
-    workers = max(1, min(settings.grobid_concurrency, pool or settings.grobid_concurrency, len(todo)))
+    workers = max(1, min(settings.grobid_concurrency, len(todo)))
     executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grobid")
     try:
         futures = {executor.submit(fetch_tei, client, pdf, settings, sleep): (paper, pdf)
