@@ -126,6 +126,8 @@ UNUSED_WHEN: tuple[tuple[str, str, Callable[[Settings], bool], str], ...] = (
         ("llm_max_tokens", "--llm-max-tokens"), ("llm_max_cost", "--max-cost"),
         ("llm_price_in", "--price-in"), ("llm_price_out", "--price-out"),
         ("llm_price_file", "--price-file"))),
+    *((field, flag, lambda s: s.executor != "ray", "only --executor ray uses it")
+      for field, flag in (("ray_address", "--ray-address"), ("shard_size", "--shard-size"))),
 )
 
 
@@ -141,6 +143,11 @@ def _llm_flags(json_mode, max_tokens, max_cost, price_in, price_out, price_file,
     return {"llm_json_mode": json_mode, "llm_max_tokens": max_tokens, "llm_max_cost": max_cost,
             "llm_price_in": price_in, "llm_price_out": price_out, "llm_price_file": price_file,
             "llm_batch": batch, "llm_batch_poll": batch_poll}
+
+
+def _executor_flags(executor, ray_address, shard_size) -> dict:
+    """The flags choosing where stages run (executors/), under their Settings names."""
+    return {"executor": executor, "ray_address": ray_address, "shard_size": shard_size}
 
 
 def _check_batch(settings: Settings) -> None:
@@ -250,6 +257,14 @@ MaxErrorRateOpt = typer.Option(None, "--max-error-rate", help="Exit non-zero whe
                                "failed (download, parse, malformed LLM output; not inputs that "
                                "do not qualify) on more than this share of its inputs, counted "
                                "on disk (default 0.5).")
+ExecutorOpt = typer.Option(None, "--executor", help="Where each stage's inputs are worked "
+                           "on: local (this process and its workers, default) or ray (shards "
+                           "as Ray tasks; pip install 'autoscholar[ray]').")
+RayAddressOpt = typer.Option(None, "--ray-address", help="With --executor ray: the cluster to "
+                             "join (e.g. auto, or ray://HEAD:10001); default: start Ray on this "
+                             "machine. The run directory must be on storage every node sees.")
+ShardSizeOpt = typer.Option(None, "--shard-size", min=1, help="With --executor ray: inputs per "
+                            "Ray task (default 32).")
 OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
                          "cached) for references the local index does not hold (default: off).")
 
@@ -286,6 +301,9 @@ def build(
     context_unit: Optional[str] = ContextUnitOpt,
     query_checks: Optional[str] = QueryChecksOpt,
     max_error_rate: Optional[float] = MaxErrorRateOpt,
+    executor: Optional[str] = ExecutorOpt,
+    ray_address: Optional[str] = RayAddressOpt,
+    shard_size: Optional[int] = ShardSizeOpt,
 ) -> None:
     """Run every stage (fetch, parse, contexts, generate, match, publish, audit). Resumable:
     rerun the same command after an interruption and it finishes without redoing work."""
@@ -297,7 +315,8 @@ def build(
                          arxiv_index=arxiv_index, limit=limit, sections=sections,
                          match_threshold=match_threshold, arxiv_online=online,
                          context_unit=context_unit, query_checks=_query_checks(query_checks),
-                         max_error_rate=max_error_rate,
+                         max_error_rate=max_error_rate, **_executor_flags(executor, ray_address,
+                                                                          shard_size),
                          **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
                                       price_out, price_file, batch, batch_poll))
     if settings.venue == "local" and settings.pdf_dir is None:
@@ -306,7 +325,8 @@ def build(
                              "grobid_url": grobid_url,
                              **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
                                           price_out, price_file),
-                             "llm_base_url": llm_base_url})
+                             "llm_base_url": llm_base_url,
+                             **_executor_flags(None, ray_address, shard_size)})
     _check_batch(settings)
     if dry_run:
         from .stages import NAMES
@@ -385,12 +405,16 @@ def _stage_command(stage: str, doc: str) -> None:
         redo: bool = typer.Option(False, "--redo", help="Redo this stage and every stage "
                                   "after it with the settings given (PDFs and paid LLM "
                                   "answers stay cached)."),
+        executor: Optional[str] = ExecutorOpt,
+        ray_address: Optional[str] = RayAddressOpt,
+        shard_size: Optional[int] = ShardSizeOpt,
     ) -> None:
         from .stages import run_named
 
         settings = _settings_for_run(run_dir, parser=parser, grobid_url=grobid_url, llm=llm,
                                      llm_base_url=llm_base_url, arxiv_index=arxiv_index,
-                                     match_threshold=match_threshold, arxiv_online=online)
+                                     match_threshold=match_threshold, arxiv_online=online,
+                                     **_executor_flags(executor, ray_address, shard_size))
         _report({stage: run_named(stage, settings, run_dir, redo_from=stage if redo else None)})
 
     command.__doc__ = doc
@@ -429,12 +453,16 @@ def generate(
     redo: bool = typer.Option(False, "--redo", help="Redo this stage and every stage after it "
                               "with the settings given (paid LLM answers stay cached)."),
     query_checks: Optional[str] = QueryChecksOpt,
+    executor: Optional[str] = ExecutorOpt,
+    ray_address: Optional[str] = RayAddressOpt,
+    shard_size: Optional[int] = ShardSizeOpt,
 ) -> None:
     """Generate stage only: citation contexts -> queries, offline or through an LLM."""
     from .stages import run_named
 
     settings = _settings_for_run(run_dir, llm=llm, llm_base_url=llm_base_url,
                                  query_checks=_query_checks(query_checks),
+                                 **_executor_flags(executor, ray_address, shard_size),
                                  **_llm_flags(llm_json_mode, llm_max_tokens, max_cost,
                                               price_in, price_out, price_file, batch,
                                               batch_poll))
