@@ -45,6 +45,10 @@ def _run_shard(parts: Parts, stage: str, shard: Shard, work, cpus: int) -> dict:
 
 class RayExecutor:
     def __init__(self, settings):
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:  # before any stage, not at the first one
+            _ray()
         self.address = settings.ray_address
         self.shard_size = settings.shard_size
         self.cpus_per_task = 1
@@ -88,7 +92,12 @@ class RayExecutor:
         ray = self._connect()
         parts = Parts(Path(run_dir) / "parts" / stage)
         finished = parts.finished()
-        work_ref = ray.put(work)  # pickled once, not once per shard
+        try:
+            work_ref = ray.put(work)  # pickled once, not once per shard
+        except (TypeError, AttributeError, ValueError) as exc:  # cloudpickle's refusals
+            raise InputError(f"the {stage} stage's work cannot be sent to Ray workers "
+                             f"({type(exc).__name__}: {exc}); run it with --executor local") \
+                from None
         parts_ref = ray.put(parts)
         # Shards queued or running, at most two per CPU of the cluster: the inputs of the
         # rest are not read yet (pending is a stream).
