@@ -133,6 +133,8 @@ UNUSED_WHEN: tuple[tuple[str, str, Callable[[Settings], bool], str], ...] = (
         ("llm_max_tokens", "--llm-max-tokens"), ("llm_max_cost", "--max-cost"),
         ("llm_price_in", "--price-in"), ("llm_price_out", "--price-out"),
         ("llm_price_file", "--price-file"))),
+    *((field, flag, lambda s: s.executor != "ray", "only --executor ray uses it")
+      for field, flag in (("ray_address", "--ray-address"), ("shard_size", "--shard-size"))),
 )
 
 
@@ -154,6 +156,11 @@ def _match_flags(printed_id, id_author_mismatch) -> dict:
     """The match-policy flags that build, match and status share, under their Settings names
     (Settings refuses a value outside its Literal with one line)."""
     return {"printed_id": printed_id, "id_author_mismatch": id_author_mismatch}
+
+
+def _executor_flags(executor, ray_address, shard_size) -> dict:
+    """The flags choosing where stages run (executors/), under their Settings names."""
+    return {"executor": executor, "ray_address": ray_address, "shard_size": shard_size}
 
 
 def _check_batch(settings: Settings) -> None:
@@ -280,6 +287,14 @@ DeadlineOpt = typer.Option(None, "--download-deadline", metavar="SECONDS", min=1
 GrobidConcOpt = typer.Option(None, "--grobid-concurrency", min=1, help="PDFs in flight to "
                              "Grobid (default 10, Grobid's default engine pool); a smaller "
                              "pool's 503s are retried with back-off.")
+ExecutorOpt = typer.Option(None, "--executor", help="Where each stage's inputs are worked "
+                           "on: local (this process and its workers, default) or ray (shards "
+                           "as Ray tasks; pip install 'autoscholar[ray]').")
+RayAddressOpt = typer.Option(None, "--ray-address", help="With --executor ray: the cluster to "
+                             "join (e.g. auto, or ray://HEAD:10001); default: start Ray on this "
+                             "machine. The run directory must be on storage every node sees.")
+ShardSizeOpt = typer.Option(None, "--shard-size", min=1, help="With --executor ray: inputs per "
+                            "Ray task (default 32).")
 OnlineOpt = typer.Option(None, "--online/--offline", help="Ask the arXiv API (rate-limited, "
                          "cached) for references the local index does not hold (default: off).")
 PrintedIdOpt = typer.Option(None, "--printed-id", metavar="POLICY", help="A well-formed "
@@ -338,6 +353,9 @@ def build(
     retry_after_cap: Optional[float] = RetryAfterCapOpt,
     download_deadline: Optional[float] = DeadlineOpt,
     grobid_concurrency: Optional[int] = GrobidConcOpt,
+    executor: Optional[str] = ExecutorOpt,
+    ray_address: Optional[str] = RayAddressOpt,
+    shard_size: Optional[int] = ShardSizeOpt,
 ) -> None:
     """Run every stage (fetch, parse, contexts, generate, match, publish, audit). Resumable:
     rerun the same command after an interruption and it finishes without redoing work."""
@@ -353,6 +371,7 @@ def build(
                   download_deadline=download_deadline,
                   grobid_concurrency=grobid_concurrency,
                   **_match_flags(printed_id, id_author_mismatch),
+                  **_executor_flags(executor, ray_address, shard_size),
                   **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
                                price_out, price_file, batch, batch_poll))
     venues = venue or []
@@ -367,7 +386,8 @@ def build(
                              "grobid_url": grobid_url, "grobid_concurrency": grobid_concurrency,
                              **_llm_flags(llm_json_mode, llm_max_tokens, max_cost, price_in,
                                           price_out, price_file),
-                             "llm_base_url": llm_base_url})
+                             "llm_base_url": llm_base_url,
+                             **_executor_flags(None, ray_address, shard_size)})
     _check_batch(settings)
     if dry_run:
         from .stages import NAMES
@@ -537,12 +557,16 @@ def _stage_command(stage: str, doc: str) -> None:
         redo: bool = typer.Option(False, "--redo", help="Redo this stage and every stage "
                                   "after it with the settings given (PDFs and paid LLM "
                                   "answers stay cached)."),
+        executor: Optional[str] = ExecutorOpt,
+        ray_address: Optional[str] = RayAddressOpt,
+        shard_size: Optional[int] = ShardSizeOpt,
     ) -> None:
         from .stages import run_named
 
         settings = _settings_for_run(run_dir, parser=parser, grobid_url=grobid_url, llm=llm,
                                      llm_base_url=llm_base_url, arxiv_index=arxiv_index,
-                                     match_threshold=match_threshold, arxiv_online=online)
+                                     match_threshold=match_threshold, arxiv_online=online,
+                                     **_executor_flags(executor, ray_address, shard_size))
         _report({stage: run_named(stage, settings, run_dir, redo_from=stage if redo else None)})
 
     command.__doc__ = doc
@@ -601,12 +625,16 @@ def generate(
     redo: bool = typer.Option(False, "--redo", help="Redo this stage and every stage after it "
                               "with the settings given (paid LLM answers stay cached)."),
     query_checks: Optional[str] = QueryChecksOpt,
+    executor: Optional[str] = ExecutorOpt,
+    ray_address: Optional[str] = RayAddressOpt,
+    shard_size: Optional[int] = ShardSizeOpt,
 ) -> None:
     """Generate stage only: citation contexts -> queries, offline or through an LLM."""
     from .stages import run_named
 
     settings = _settings_for_run(run_dir, llm=llm, llm_base_url=llm_base_url,
                                  query_checks=_query_checks(query_checks),
+                                 **_executor_flags(executor, ray_address, shard_size),
                                  **_llm_flags(llm_json_mode, llm_max_tokens, max_cost,
                                               price_in, price_out, price_file, batch,
                                               batch_poll))

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .executors import EXECUTORS
 from .parse import BACKENDS
 from .parse.lexicon import DEFAULT_SECTIONS
 from .sources import SOURCES
@@ -21,7 +22,7 @@ QUERY_CHECKS = {"unknown-key": "reject", "empty-question": "reject", "long-quest
                 "title-in-question": "reject", "author-in-question": "reject",
                 "multi-condition": "flag"}
 
-URL_FIELDS = ("venue_base_url", "grobid_url", "llm_base_url", "arxiv_api_url")
+URL_FIELDS = ("venue_base_url", "grobid_url", "llm_base_url", "arxiv_api_url", "ray_address")
 # Query parameters that carry a credential in some OpenAI-compatible or proxy endpoints.
 _SECRET_PARAM = re.compile(r"key|token|secret|password|auth|sig", re.I)
 
@@ -115,12 +116,19 @@ class Settings(BaseSettings):
     # its inputs; inputs that merely do not qualify never count.
     max_error_rate: float = Field(0.5, ge=0, le=1)
 
+    # Where a stage's inputs are worked on (executors/): here, or in shards on a Ray cluster
+    # (ray_address: an existing cluster, e.g. "auto" or ray://head:10001; None starts one here).
+    # Not part of any fingerprint: the stage files are the same bytes either way.
+    executor: str = "local"
+    ray_address: str | None = None
+    shard_size: int = Field(32, ge=1)  # inputs per Ray task
+
     # The registries are the only lists of venues and parsers, so a value from the
     # environment (AUTOSCHOLAR_VENUE, AUTOSCHOLAR_PARSER) is refused like a flag would be.
-    @field_validator("venue", "parser")
+    @field_validator("venue", "parser", "executor")
     @classmethod
     def _registered(cls, value: str, info) -> str:
-        known = SOURCES if info.field_name == "venue" else BACKENDS
+        known = {"venue": SOURCES, "parser": BACKENDS, "executor": EXECUTORS}[info.field_name]
         if value not in known:
             raise ValueError(f"unknown {info.field_name} {value!r}: one of {', '.join(known)}")
         return value

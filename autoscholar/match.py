@@ -41,18 +41,36 @@ def index_source(settings: Settings) -> Path:
 
 def open_index(settings: Settings, run_dir: Path) -> ArxivIndex:
     """Load the arXiv index; a Kaggle-format snapshot is first built into the run directory."""
-    from .arxiv.index import build_index, load_index
+    import fcntl
+
+    from .arxiv.index import build_index, cached_index
 
     source = index_source(settings)
     if source.is_file() and source.name.endswith(SNAPSHOT_SUFFIXES):
         built = run_dir / "arxiv-index"
         stamp = run_dir / "arxiv-index.source.json"
-        want = {"source": str(source.resolve()), "sha256": sha256_file(source)}
-        if not (built.exists() and stamp.exists() and read_json(stamp, STAMP_ADVICE) == want):
-            build_index(source, built)
-            write_atomic(stamp, json.dumps(want))
+        want = {"source": str(source.resolve()), "sha256": _snapshot_sha(source)}
+        # Ray shards of match start at once: one builds the index, the others wait for it.
+        with open(run_dir / ".arxiv-index.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (built.exists() and stamp.exists() and read_json(stamp, STAMP_ADVICE) == want):
+                build_index(source, built)
+                write_atomic(stamp, json.dumps(want))
         source = built
-    return load_index(source)
+    return cached_index(source)
+
+
+_SHAS: dict[tuple, str] = {}
+
+
+def _snapshot_sha(path: Path) -> str:
+    """sha256 of a snapshot, once per process while the file is unchanged (every Ray shard of
+    match opens the index; a full Kaggle snapshot is gigabytes)."""
+    info = path.stat()
+    key = (str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino)
+    if key not in _SHAS:
+        _SHAS[key] = sha256_file(path)
+    return _SHAS[key]
 
 
 def index_checksum(run_dir: Path, settings: Settings) -> dict:

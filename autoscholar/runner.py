@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from . import progress
+from . import executors, progress
 from .errors import InputError
 from .io import damaged, named, partial_tail, numbered_lines, write_atomic
 from .records import Reject
@@ -155,35 +155,65 @@ def run_stage(
             files.done.open("ab", buffering=0) as dn,
             progress.bar(label or stage, len(pending)) as advance,
         ):
-            for key, outcome in work(pending):
-                if isinstance(outcome, Reject):
-                    stats.rejects += 1
-                    stats.reasons[outcome.reason] = stats.reasons.get(outcome.reason, 0) + 1
-                    _append(rej, outcome.model_dump_json().encode() + b"\n")
-                    if outcome.transient:
-                        # Not done: a rerun retries it, and recover() drops this row then.
-                        advance(rejected=True)
-                        continue
-                else:
-                    # A list may carry Rejects of the parts of one input that were dropped
-                    # (generate: a query that failed a check) beside the records kept.
-                    dropped = [r for r in outcome if isinstance(r, Reject)]
-                    outcome = [r for r in outcome if not isinstance(r, Reject)]
-                    for part in dropped:
-                        stats.reasons[part.reason] = stats.reasons.get(part.reason, 0) + 1
-                        rej.write(part.model_dump_json().encode() + b"\n")
-                    stats.rejects += len(dropped)
-                    if dropped:
-                        rej.flush()
-                    if outcome:
-                        _append(out, b"".join(r.model_dump_json().encode() + b"\n"
-                                              for r in outcome))
-                    stats.outputs += len(outcome)
-                # Only now is the key finished: its outputs are already on disk.
-                _append(dn, json.dumps(key).encode() + b"\n")
-                stats.processed += 1
-                advance(rejected=isinstance(outcome, Reject))
+            # The executor runs `work` (here, or in shards on a Ray cluster) and hands every
+            # outcome to `append` in input order.
+            executors.current().run(stage, work, pending, Appender(out, rej, dn, stats, advance),
+                                    run_dir)
     return stats
+
+
+class Appender:
+    """Writes the outcome of one input to a stage's files as it comes: outputs, rejects, and
+    last its key in .done. run_stage and each Ray shard (into its part files) use it alike, so
+    a stage file merged from parts is byte for byte the one written here."""
+
+    def __init__(self, out, rej, dn, stats: StageStats, advance=None):
+        self.out, self.rej, self.dn, self.stats = out, rej, dn, stats
+        self.advance = advance or (lambda rejected=False: None)
+
+    def __call__(self, key: str, outcome: Outcome) -> None:
+        stats, out, rej, dn, advance = self.stats, self.out, self.rej, self.dn, self.advance
+        if isinstance(outcome, Reject):
+            stats.rejects += 1
+            stats.reasons[outcome.reason] = stats.reasons.get(outcome.reason, 0) + 1
+            _append(rej, outcome.model_dump_json().encode() + b"\n")
+            if outcome.transient:
+                # Not done: a rerun retries it, and recover() drops this row then.
+                advance(rejected=True)
+                return
+        else:
+            # A list may carry Rejects of the parts of one input that were dropped
+            # (generate: a query that failed a check) beside the records kept.
+            dropped = [r for r in outcome if isinstance(r, Reject)]
+            outcome = [r for r in outcome if not isinstance(r, Reject)]
+            for part in dropped:
+                stats.reasons[part.reason] = stats.reasons.get(part.reason, 0) + 1
+                rej.write(part.model_dump_json().encode() + b"\n")
+            stats.rejects += len(dropped)
+            if dropped:
+                rej.flush()
+            if outcome:
+                _append(out, b"".join(r.model_dump_json().encode() + b"\n"
+                                      for r in outcome))
+            stats.outputs += len(outcome)
+        # Only now is the key finished: its outputs are already on disk.
+        _append(dn, json.dumps(key).encode() + b"\n")
+        stats.processed += 1
+        advance(rejected=isinstance(outcome, Reject))
+
+    def merge(self, out: Path, rejects: Path, done: Path, stats: dict) -> None:
+        """Append one shard's part files, whole, and count its stats (a Ray shard's outcomes
+        were appended to its parts by an Appender like this one)."""
+        for part, into in ((out, self.out), (rejects, self.rej), (done, self.dn)):
+            with part.open("rb") as fh:  # done last: only then are its keys finished
+                while chunk := fh.read(1 << 20):
+                    _append(into, chunk)
+        for name in ("processed", "outputs", "rejects"):
+            setattr(self.stats, name, getattr(self.stats, name) + stats[name])
+        for reason, n in stats["reasons"].items():
+            self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + n
+        for _ in range(stats["processed"]):
+            self.advance()
 
 
 def _append(fh, data: bytes) -> None:

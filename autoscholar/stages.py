@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import import_module
 from pathlib import Path
 
-from . import __version__
+from . import __version__, executors
 from .config import Settings
 from .errors import InputError
 from .io import read_json, read_jsonl, write_atomic
@@ -160,6 +160,8 @@ def redo(run_dir: Path, stage: str) -> None:
             (run_dir / name).unlink(missing_ok=True)
     for folder in ("dataset", "audit"):
         shutil.rmtree(run_dir / folder, ignore_errors=True)
+    for later in STAGES[first:]:  # the Ray executor's unmerged shards (executors/parts.py)
+        shutil.rmtree(run_dir / "parts" / later.name, ignore_errors=True)
 
 
 def _run_one(stage: Stage, settings: Settings, run_dir: Path, want,
@@ -185,7 +187,8 @@ def run_named(stage: str, settings: Settings, run_dir: Path, redo_from: str | No
         if redo_from:
             redo(run_dir, redo_from)
         want = fingerprints.expected(settings, STAGES)
-        return _run_one(found, settings, run_dir, want, Invocation.now())
+        with executors.chosen(settings):
+            return _run_one(found, settings, run_dir, want, Invocation.now())
 
 
 def build(settings: Settings, stages: Iterable[str] = NAMES,
@@ -217,7 +220,8 @@ def build(settings: Settings, stages: Iterable[str] = NAMES,
                 if stage.name in want:
                     fingerprints.check(run_dir, want[stage.name])
             invocation = Invocation.now()
-            return {s.name: _run_one(s, settings, run_dir, want, invocation) for s in stages}
+            with executors.chosen(settings):
+                return {s.name: _run_one(s, settings, run_dir, want, invocation) for s in stages}
     except BaseException:
         if fresh:  # a run that failed before writing anything leaves no empty folder behind
             leftover = [p for p in run_dir.iterdir() if p.name != ".lock"] if run_dir.exists() else []

@@ -596,3 +596,22 @@ class ArxivIndex:
 
 def load_index(path: Path) -> ArxivIndex:
     return ArxivIndex(Path(path))
+
+
+_LOADED: dict[tuple, ArxivIndex] = {}
+
+
+def cached_index(path: Path) -> ArxivIndex:
+    """The index at `path`, loaded once per process: a Ray worker runs many match shards, and
+    each would otherwise map the arrays again. Keyed by meta.json's identity on disk, so an
+    index rebuilt in place is loaded anew."""
+    path = Path(path).resolve()
+    try:
+        meta = (path / "meta.json").stat()
+        key = (str(path), meta.st_ino, meta.st_mtime_ns, meta.st_size)
+    except OSError:
+        return load_index(path)  # which says what is wrong with it
+    if key not in _LOADED:
+        _LOADED.clear()  # one index in use at a time: drop the maps of an older one
+        _LOADED[key] = load_index(path)
+    return _LOADED[key]

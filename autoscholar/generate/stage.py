@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import executors
 from ..config import Settings
 from ..errors import InputError, LLMOutputError
 from ..io import read_jsonl
 from ..records import CitationContext, Query, Reject, Usage
 from ..runner import StageStats, in_threads, key_of, read_done, require, run_stage
 from . import batch, generator_kind, make_generator
-from .cost import Budget, price_for
+from .cost import price_for
 from .llm import NotCached, RequestRejected
 
 
@@ -25,21 +26,63 @@ def generate(settings: Settings, run_dir: Path) -> StageStats:
     if llm:
         if not settings.llm_batch:
             batch.refuse_live_while_open(run_dir)
-        kwargs["budget"] = Budget(settings.llm_max_cost, price_for(settings))
+        # One budget for the run: this process's, or (--executor ray) a Ray actor that every
+        # worker's requests go through.
+        kwargs["budget"] = executors.current().budget(settings)
         kwargs["live"] = not settings.llm_batch
-    generator = make_generator(settings, cache_dir, **kwargs)
-    batched = None
+    work = Work(settings, cache_dir, kwargs)
+    generator = work.generator
     if llm and settings.llm_batch:
         done = read_done(run_dir / "generate.done")
-        batched = batch.prefill(generator.endpoint, run_dir,
-                                [c for key, c in items if key not in done],
-                                settings.llm_batch_poll)
+        work.batched = batch.prefill(generator.endpoint, run_dir,
+                                     [c for key, c in items if key not in done],
+                                     settings.llm_batch_poll)
 
-    def one(context: CitationContext) -> list[Query] | Reject:
+    stats = run_stage(run_dir, "generate", items, work, key_of("context", "context_id"),
+                      generator.label)
+    if llm:
+        # Requests sent by Ray workers went through their own copies of the endpoint; the
+        # shared budget saw each of them.
+        paid = generator.endpoint.paid + getattr(kwargs["budget"], "paid_by_workers", [])
+        stats.extra["usage"] = usage_report(settings, run_dir, paid)
+    if work.batched is not None:
+        stats.extra["batch"] = {"batches_created": work.batched.batches,
+                                "answered": work.batched.requests,
+                                "failed": len(work.batched.failed)}
+    return stats
+
+
+class Work:
+    """The generate stage's work over pending (key, context) pairs. Picklable, so the Ray
+    executor can send it to workers: each process builds its own generator (an Endpoint holds
+    locks and an HTTP client) from the settings, sharing the budget and the cache on disk."""
+
+    def __init__(self, settings: Settings, cache_dir: Path, kwargs: dict):
+        self.settings, self.cache_dir, self.kwargs = settings, cache_dir, kwargs
+        self.batched: batch.Outcome | None = None  # --batch: what the batches left unanswered
+        self.mode: str | None = None  # the JSON mode the batches were sent in
+        self._generator = None
+
+    @property
+    def generator(self):
+        if self._generator is None:
+            self._generator = make_generator(self.settings, self.cache_dir, **self.kwargs)
+            if self.mode:
+                self._generator.endpoint.mode = self.mode
+        return self._generator
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        endpoint = getattr(self._generator, "endpoint", None)
+        state["mode"] = endpoint.mode if endpoint is not None else self.mode
+        state["_generator"] = None
+        return state
+
+    def one(self, context: CitationContext) -> list[Query] | Reject:
         try:
-            queries = generator(context)
+            queries = self.generator(context)
         except NotCached as exc:
-            why = batch.not_answered(exc.key, batched)
+            why = batch.not_answered(exc.key, self.batched)
             if isinstance(why, Exception):
                 raise why from None
             return Reject(stage="generate", key=context.context_id, reason="batch-failed",
@@ -55,23 +98,14 @@ def generate(settings: Settings, run_dir: Path) -> StageStats:
                           detail="no citing sentence gave a question")
         return queries
 
-    def work(pending: list[tuple[str, CitationContext]]):
-        if generator.concurrency == 1:
+    def __call__(self, pending: list[tuple[str, CitationContext]]):
+        if self.generator.concurrency == 1:
             for key, context in pending:
-                yield key, one(context)
+                yield key, self.one(context)
             return
         # Model calls wait on the network: run a few at once. A ServiceError stops the run
         # (everything finished so far is on disk and in the cache; rerun to go on).
-        yield from in_threads(one, pending, generator.concurrency)
-
-    stats = run_stage(run_dir, "generate", items, work, key_of("context", "context_id"),
-                      generator.label)
-    if llm:
-        stats.extra["usage"] = usage_report(settings, run_dir, generator.endpoint.paid)
-    if batched is not None:
-        stats.extra["batch"] = {"batches_created": batched.batches,
-                                "answered": batched.requests, "failed": len(batched.failed)}
-    return stats
+        yield from in_threads(self.one, pending, self.generator.concurrency)
 
 
 def usage_report(settings: Settings, run_dir: Path, paid: list[dict]) -> dict:

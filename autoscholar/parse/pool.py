@@ -108,7 +108,9 @@ def parse_isolated(
     """Yield (paper, ParsedPaper or ParseError) for each item as its worker finishes.
 
     ``parse_fn`` must be importable by name (it runs in a spawned process)."""
-    n = workers if workers > 0 else (os.cpu_count() or 1)
+    from autoscholar.executors import cpus
+
+    n = workers if workers > 0 else cpus()  # under Ray: the CPUs of this task, not the node
     ctx = mp.get_context("spawn")  # no fork: MuPDF state and parent threads stay out of children
     source = iter(items)
     slots: list[_Slot] = []

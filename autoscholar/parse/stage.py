@@ -37,8 +37,15 @@ class Tries:
 
     def failed(self, key: str, error: ParseError) -> ParseError:
         """Count one more transient failure; the error to record (final after MAX_TRIES)."""
-        self.counts[key] = self.counts.get(key, 0) + 1
-        write_atomic(self.path, json.dumps(self.counts, indent=1, sort_keys=True))
+        import fcntl
+
+        # Ray shards of one run count into the same file: read it again under a lock, so
+        # one shard's count does not overwrite another's.
+        with open(self.path.parent / ".parse.tries.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.counts = Tries(self.path.parent).counts
+            self.counts[key] = self.counts.get(key, 0) + 1
+            write_atomic(self.path, json.dumps(self.counts, indent=1, sort_keys=True))
         if self.counts[key] < MAX_TRIES:
             return error
         return ParseError(error.reason, f"{error.detail} (gave up after {MAX_TRIES} tries)")
