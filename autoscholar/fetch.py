@@ -86,7 +86,10 @@ def fetch(settings: Settings, run_dir: Path) -> StageStats:
         yield from in_threads(one, items, settings.fetch_workers)
 
     with pdfcheck.Opener(processes=min(settings.fetch_workers, os.cpu_count() or 1)) as opener:
+        # In this process under any executor: the per-host limits (hostlimit.py), the retry
+        # tally and the verified-PDF ledger are shared by every download, and a venue's PDFs
+        # come from one host, so more machines would only break its limit, not go faster.
         stats = run_stage(run_dir, "fetch", [(p.paper_id, p) for p in papers], work,
-                          key_of("paper_id"))
+                          key_of("paper_id"), in_process=True)
     stats.extra["retries"] = tally.as_dict()  # by cause: http-429, stall, eof, ...
     return stats

@@ -133,11 +133,13 @@ def run_stage(
     work: Callable[[list[tuple[str, object]]], Iterable[tuple[str, Outcome]]],
     out_key: Callable[[bytes], str],
     label: str | None = None,
+    in_process: bool = False,
 ) -> StageStats:
     """Run `work` over the items whose key is not yet done, appending results as they come.
 
     `work` receives the pending (key, input) pairs and yields (key, outputs-or-Reject) in any
-    order; it may run them in parallel. Every yielded key is marked done.
+    order; it may run them in parallel. Every yielded key is marked done. `in_process` keeps
+    the work in this process whatever the executor (work that shares state across inputs).
     """
     files = StageFiles(run_dir, stage)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -157,7 +159,7 @@ def run_stage(
         ):
             # The executor runs `work` (here, or in shards on a Ray cluster) and hands every
             # outcome to `append` in input order.
-            executors.current().run(stage, work, pending, Appender(out, rej, dn, stats, advance),
+            executors.current(in_process).run(stage, work, pending, Appender(out, rej, dn, stats, advance),
                                     run_dir)
     return stats
 

@@ -134,3 +134,19 @@ def test_redo_deletes_the_unmerged_shards_of_the_stages_it_redoes(tmp_path):
         (tmp_path / "parts" / stage / "x.complete.json").write_text(json.dumps({}))
     redo(tmp_path, "generate")
     assert (tmp_path / "parts" / "parse").exists() and not (tmp_path / "parts" / "match").exists()
+
+
+def test_in_process_work_never_goes_to_the_chosen_executor(tmp_path, monkeypatch):
+    """fetch's work shares host limits and a ledger across inputs: run_stage(in_process=True)
+    runs it here even when the build chose another executor."""
+    class Elsewhere:
+        def run(self, *args):
+            raise AssertionError("sent to the chosen executor")
+
+    monkeypatch.setattr(executors, "_current", executors.contextvars.ContextVar(
+        "executor", default=Elsewhere()))
+    work = lambda pending: ((k, [Paper(paper_id=k, venue="demo", title=str(v))]) for k, v in pending)  # noqa
+    stats = run_stage(tmp_path, "fetch", items(3), work, key_of("paper_id"), in_process=True)
+    assert stats.outputs == 3
+    with pytest.raises(AssertionError, match="sent to the chosen executor"):
+        run_stage(tmp_path / "other", "fetch", items(3), work, key_of("paper_id"))

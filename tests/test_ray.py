@@ -190,7 +190,10 @@ class CountingLLM:
 
 
 def asked(server: FakeOpenAI) -> collections.Counter:
-    return collections.Counter(json.dumps(b, sort_keys=True) for b in server.requests)
+    """Chat requests by body, but for the CLI build's preflight probe (1 token, negotiating
+    the JSON mode: each CLI invocation sends it, a build called from Python does not)."""
+    return collections.Counter(json.dumps(b, sort_keys=True) for b in server.requests
+                               if b["max_tokens"] != 1)
 
 
 def from_generate(local_demo: Path, target: Path) -> Path:

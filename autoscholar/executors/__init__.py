@@ -44,11 +44,11 @@ EXECUTORS: dict[str, Callable[["Settings"], object]] = {"local": _local, "ray": 
 _current: contextvars.ContextVar = contextvars.ContextVar("executor", default=None)
 
 
-def current():
+def current(in_process: bool = False):
     """The executor the running build chose; the local one outside a build (a stage function
-    called by itself, as tests do)."""
+    called by itself, as tests do) and for work that must stay in this process."""
     found = _current.get()
-    if found is None:
+    if found is None or in_process:
         from .local import LocalExecutor
 
         return LocalExecutor()
