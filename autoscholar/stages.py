@@ -54,7 +54,8 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("fetch", ".fetch", None, ("paper_id",), "papers with a PDF",
           "Fetch stage only: list the venue's papers and download their PDFs.",
-          settings=("venue", "year", "pdf_dir"),
+          # 2: NeurIPS 2018 starts on 2 December (its Expo day), not the 3rd
+          settings=("venue", "year", "pdf_dir"), version=2,
           depends_on=(".sources.local:recursive_identity",)),
     Stage("parse", ".parse.stage", "fetch", ("paper", "paper_id"), "papers parsed",
           "Parse stage only: PDFs -> sections, citations and bibliography.",

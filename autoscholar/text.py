@@ -15,6 +15,8 @@ _FOLD = str.maketrans({
 def fold_accents(text: str) -> str:
     """Unicode NFKC (ligatures, full-width forms), accents removed, lower case; every other
     character kept: 'Schölkopf’s ﬁt' -> "scholkopf's fit"."""
+    if text.isascii():  # NFKC, NFKD and _FOLD leave ASCII as it is: most text, and the hot path
+        return text.lower()
     text = unicodedata.normalize("NFKC", text).translate(_FOLD)
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()

@@ -434,6 +434,17 @@ class _Strings:
         return self._data[int(self._off[row]):int(self._off[row + 1])].decode()
 
 
+def _hits(sorted_hashes: np.ndarray, keys: list[str], hashes: np.ndarray) -> list[tuple[str, int, int]]:
+    """(key, start, end) of each key whose hash `sorted_hashes` holds. Most keys are misses:
+    one binary search finds them all, the second is only for the hits."""
+    lo = np.searchsorted(sorted_hashes, hashes, side="left")
+    hit = np.flatnonzero(sorted_hashes[np.minimum(lo, len(sorted_hashes) - 1)] == hashes)
+    if not len(hit):
+        return []
+    hi = np.searchsorted(sorted_hashes, hashes[hit], side="right")
+    return [(keys[k], a, b) for k, a, b in zip(hit.tolist(), lo[hit].tolist(), hi.tolist())]
+
+
 class ArxivIndex:
     """A loaded index. Rows are ints; `get` looks up by arXiv id (with or without version)."""
 
@@ -532,10 +543,8 @@ class ArxivIndex:
         if not keys or not self._n:
             return []
         hashes = self.title_hashes(keys) if hashes is None else hashes[keep]
-        lo = np.searchsorted(self._exact_hash, hashes, side="left")
-        hi = np.searchsorted(self._exact_hash, hashes, side="right")
         found = []
-        for key, a, b in zip(keys, lo.tolist(), hi.tolist()):
+        for key, a, b in _hits(self._exact_hash, keys, hashes):
             for row in self._exact_rows[a:b].tolist():
                 if self.norms[row] == key:  # a hash collision is not a match
                     found.append(row)
@@ -548,14 +557,16 @@ class ArxivIndex:
         if not keys or not len(self._part_hash):
             return []
         hashes = self.title_hashes(keys) if hashes is None else hashes[keep]
-        lo = np.searchsorted(self._part_hash, hashes, side="left")
-        hi = np.searchsorted(self._part_hash, hashes, side="right")
         found: dict[int, None] = {}
-        for key, a, b in zip(keys, lo.tolist(), hi.tolist()):
+        for key, a, b in _hits(self._part_hash, keys, hashes):
             if b - a > MAX_PART_ROWS:  # "A survey", "An overview": a subtitle, not a title
                 continue
             for row in self._part_rows[a:b].tolist():
-                if key in title_parts(self.titles[row], self.norms[row]):  # a hash collision is not a match
+                # A hash collision is not a match. The head and tail are nearly always the
+                # normalised title's first or last words: checked so before normalising anew.
+                norm = self.norms[row]
+                if (norm.startswith(key + " ") or norm.endswith(" " + key)
+                        or key in title_parts(self.titles[row], norm)):
                     found[row] = None
         return list(found)
 

@@ -74,6 +74,10 @@ class Ref:
     tokens: set[str]
     years: list[int]
     gaps: list[str] = field(default_factory=list)  # raw text before each segment (and after the last)
+    # Per segment: the printed title goes on past a colon after it / began before one before it.
+    after: list[bool] = field(default_factory=list)
+    before: list[bool] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # each segment's text
 
 
 @dataclass
@@ -104,7 +108,12 @@ def prepare(entry: BibEntry) -> Ref:
     for author in entry.authors:
         tokens.update(surname(author).split())
     years = [entry.year] if entry.year else years_in(entry.raw or "")
-    return Ref(raw_norm, normalize_title(entry.title or ""), spans, tokens, years, gaps)
+    ref = Ref(raw_norm, normalize_title(entry.title or ""), spans, tokens, years, gaps)
+    # Once per reference: every candidate's score asks whether its printed span is cut.
+    ref.after = [_cut_after(ref, j) for j in range(len(spans))]
+    ref.before = [_cut_before(ref, i) for i in range(len(spans))]
+    ref.texts = parts
+    return ref
 
 
 _NOT_NAMES = frozenset({"et al", "etal", "al", "et", "others", "and others"})
@@ -113,14 +122,15 @@ _NOT_NAMES = frozenset({"et al", "etal", "al", "et", "others", "and others"})
 def _author_ok(index: ArxivIndex, row: int, ref: Ref) -> bool | None:
     """True if an author surname of the record appears in the reference; None if unknown."""
     # "Huang et.al." in a catalogue's author field leaves "et al" as a surname: not a name.
-    names = [n for n in index.surnames(row) if n not in _NOT_NAMES]
-    if not names:
-        return None
-    for name in names:
+    known = False
+    for name in index.surnames(row):
+        if name in _NOT_NAMES:
+            continue
+        known = True
         words = name.split()
         if words and max(words, key=len) in ref.tokens:
             return True
-    return False
+    return False if known else None
 
 
 def _year_ok(index: ArxivIndex, row: int, ref: Ref) -> bool:
@@ -213,7 +223,7 @@ def _cut_before(ref: Ref, i: int) -> bool:
 
 def _colon_cut(ref: Ref, i: int, j: int) -> bool:
     """Segments i..j are one side of a printed title cut at a colon."""
-    return _cut_after(ref, j) or _cut_before(ref, i)
+    return ref.after[j] or ref.before[i]
 
 
 def _runs(ref: Ref) -> dict[str, bool | None]:
@@ -222,8 +232,7 @@ def _runs(ref: Ref) -> dict[str, bool | None]:
     runs: dict[str, bool | None] = {ref.title_norm: False} if ref.title_norm else {}
     segs = ref.segments
     n = len(segs)
-    after = [_cut_after(ref, j) for j in range(n)]
-    before = [_cut_before(ref, i) for i in range(n)]
+    after, before = ref.after, ref.before
     comma = [g.strip() == "," for g in ref.gaps]
     for i in range(n):
         for j in range(i, min(i + 4, n)):
@@ -243,8 +252,10 @@ def _raw_score(title: str, ref: Ref) -> tuple[float, str, bool]:
     if not raw or not segs:
         return 0.0, "", False
     if len(title) < MIN_PARTIAL_CHARS or len(title) >= len(raw):
-        score, k = max((fuzz.ratio(title, raw[a:b]), k) for k, (a, b) in enumerate(segs))
-        return score, raw[segs[k][0]:segs[k][1]], _colon_cut(ref, k, k)
+        scores = [fuzz.ratio(title, text) for text in ref.texts]
+        score = max(scores)
+        k = len(scores) - 1 - scores[::-1].index(score)  # the last of equals, as max((s, k)) picks
+        return score, ref.texts[k], _colon_cut(ref, k, k)
     align = fuzz.partial_ratio_alignment(title, raw)
     if align is None:
         return 0.0, "", False
@@ -265,19 +276,33 @@ def _raw_score(title: str, ref: Ref) -> tuple[float, str, bool]:
     return max(fuzz.ratio(title, raw[a:b]), align.score - 2.5 * extra), raw[a:b], _colon_cut(ref, i, j)
 
 
-def _exact_rows(index: ArxivIndex, ref: Ref) -> dict[int, bool]:
-    """Rows whose title equals the parsed title or a run of printed segments (True: the run is
-    one side of a colon cut), or whose title's head or tail at a colon does (True)."""
+@dataclass
+class _Lookup:
+    runs: dict[str, bool | None]
+    keys: list[str]
+    hashes: object  # np.ndarray of the keys' title hashes, shared by both lookups
+
+
+def _lookup(index: ArxivIndex, ref: Ref) -> _Lookup:
     runs = _runs(ref)
     keys = sorted(runs)
-    hashes = index.title_hashes(keys)  # once for both lookups
-    found = {row: bool(runs[index.norms[row]]) for row in index.rows_with_titles(keys, hashes)}
+    return _Lookup(runs, keys, index.title_hashes(keys))
+
+
+def _whole_rows(index: ArxivIndex, look: _Lookup) -> dict[int, bool]:
+    """Rows whose title equals the parsed title or a run of printed segments (True: the run is
+    one side of a colon cut)."""
+    return {row: bool(look.runs[index.norms[row]])
+            for row in index.rows_with_titles(look.keys, look.hashes)}
+
+
+def _part_rows(index: ArxivIndex, look: _Lookup) -> list[int]:
+    """Rows whose title's head or tail at a colon is a whole printed title."""
     # A printed title that is itself cut at a colon and a record cut at one are two different
     # subtitles, not one title with and without it.
-    pick = [n for n, k in enumerate(keys) if runs[k] is False and not _venue_like(k) and _content(k.split())]
-    for row in index.rows_with_part([keys[n] for n in pick], hashes[pick] if pick else None):
-        found.setdefault(row, True)
-    return found
+    pick = [n for n, k in enumerate(look.keys)
+            if look.runs[k] is False and not _venue_like(k) and _content(k.split())]
+    return index.rows_with_part([look.keys[n] for n in pick], look.hashes[pick] if pick else None)
 
 
 # A catalogue "title" that is an author list ("Narayan et al"): a bad record, never a title match.
@@ -295,7 +320,7 @@ def _evidence(score: float, author: bool | None, year: str) -> float:
 def judge(index: ArxivIndex, row: int, ref: Ref, exact: bool, subtitle: bool = False) -> Candidate:
     """Score one record against the reference: title similarity, then author and year evidence."""
     norm = index.norms[row]
-    if _AUTHOR_LIST.search(norm):
+    if "et al" in norm and _AUTHOR_LIST.search(norm):
         return Candidate(row, 0.0, False, norm)
     author = _author_ok(index, row, ref)
     # The year only weighs with an author in common (see below): found only then.
@@ -399,7 +424,7 @@ def _title_over_id(index: ArxivIndex, ref: Ref, by_id: Resolution) -> Resolution
     the string (a mistyped id)."""
     if by_id.arxiv_id is None:
         return None
-    exact = sorted(r for r, cut in _exact_rows(index, ref).items() if not cut)
+    exact = sorted(r for r, cut in _whole_rows(index, _lookup(index, ref)).items() if not cut)
     if not exact:
         return None
     id_row = index.row_of(by_id.arxiv_id)
@@ -494,9 +519,14 @@ def resolve(entry: BibEntry, index: ArxivIndex, threshold: float = 90.0,
 def _by_title(index: ArxivIndex, ref: Ref, threshold: float, id_absent: bool) -> Resolution:
     if len(ref.raw_norm.split()) + len(ref.title_norm.split()) < 2:
         return unresolved("no-title")
-    pool: dict[int, Candidate] = {}
-    for row, cut in _exact_rows(index, ref).items():
-        pool[row] = judge(index, row, ref, True, subtitle=cut)
+    look = _lookup(index, ref)
+    pool = {row: judge(index, row, ref, True, subtitle=cut) for row, cut in _whole_rows(index, look).items()}
+    # A validated exact title (100) leaves a subtitle match (at most SUBTITLE_SCORE) no chance
+    # to win or to make it ambiguous: the head/tail lookup is only for when there is none.
+    if not any(c.exact for c in pool.values()):
+        for row in _part_rows(index, look):
+            if row not in pool:
+                pool[row] = judge(index, row, ref, True, subtitle=True)
     # A validated exact title needs no fuzzy search: any rival that could make it ambiguous
     # (a twin title, a longer title containing it) is itself an exact run of printed segments.
     if not any(c.exact for c in pool.values()):

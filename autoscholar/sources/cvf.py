@@ -25,7 +25,9 @@ from autoscholar.sources.common import check_dates_table, clean_text, parse_html
 
 ROOT = "https://openaccess.thecvf.com"
 
-CONFERENCE_DATES = {  # first day of the meeting (workshops and tutorials included)
+# First day of the whole meeting (workshops and tutorials included; checked against the
+# conference and IEEE Computer Society pages and dblp in December 2026).
+CONFERENCE_DATES = {
     2013: dt.date(2013, 6, 23), 2014: dt.date(2014, 6, 23), 2015: dt.date(2015, 6, 7),
     2016: dt.date(2016, 6, 26), 2017: dt.date(2017, 7, 21), 2018: dt.date(2018, 6, 18),
     2019: dt.date(2019, 6, 16),

@@ -28,13 +28,15 @@ from autoscholar.sources.common import check_dates_table, clean_text, parse_html
 
 ROOT = "https://papers.nips.cc"
 
-CONFERENCE_DATES = {  # first day of the meeting (tutorials included)
+# First day of the whole meeting, Expo and tutorials included (checked against the conference
+# sites, the proceedings front matter and dblp in December 2026).
+CONFERENCE_DATES = {
     2001: dt.date(2001, 12, 3), 2002: dt.date(2002, 12, 9), 2003: dt.date(2003, 12, 8),
     2004: dt.date(2004, 12, 13), 2005: dt.date(2005, 12, 5), 2006: dt.date(2006, 12, 4),
     2007: dt.date(2007, 12, 3), 2008: dt.date(2008, 12, 8), 2009: dt.date(2009, 12, 7),
     2010: dt.date(2010, 12, 6), 2011: dt.date(2011, 12, 12), 2012: dt.date(2012, 12, 3),
     2013: dt.date(2013, 12, 5), 2014: dt.date(2014, 12, 8), 2015: dt.date(2015, 12, 7), 2016: dt.date(2016, 12, 5), 2017: dt.date(2017, 12, 4),
-    2018: dt.date(2018, 12, 3), 2019: dt.date(2019, 12, 8), 2020: dt.date(2020, 12, 6),
+    2018: dt.date(2018, 12, 2), 2019: dt.date(2019, 12, 8), 2020: dt.date(2020, 12, 6),
     2021: dt.date(2021, 12, 6), 2022: dt.date(2022, 11, 28), 2023: dt.date(2023, 12, 10),
     2024: dt.date(2024, 12, 10), 2025: dt.date(2025, 12, 2),
 }

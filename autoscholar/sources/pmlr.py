@@ -30,7 +30,9 @@ ROOT = "https://proceedings.mlr.press"
 
 VOLUMES = {2013: 28, 2014: 32, 2015: 37, 2016: 48, 2017: 70, 2018: 80, 2019: 97, 2020: 119,
            2021: 139, 2022: 162, 2023: 202, 2024: 235, 2025: 267}
-CONFERENCE_DATES = {  # first day of the meeting (tutorials included)
+# First day of the whole meeting (tutorials included; checked against the conference sites,
+# the PMLR volume pages and dblp in December 2026).
+CONFERENCE_DATES = {
     2013: dt.date(2013, 6, 16), 2014: dt.date(2014, 6, 21), 2015: dt.date(2015, 7, 6),
     2016: dt.date(2016, 6, 19), 2017: dt.date(2017, 8, 6), 2018: dt.date(2018, 7, 10),
     2019: dt.date(2019, 6, 9),
