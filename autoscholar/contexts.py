@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .config import Settings
 from .front_matter import fallback_sections
-from .io import read_jsonl
+from .io import count_lines, read_jsonl
 from .parse.lexicon import SECONDARY_SECTIONS
 from .records import (BibEntry, CitationContext, ParsedPaper, Reject, Section, Sentence,
                       SentenceSource, SourceMeta)
@@ -180,10 +180,13 @@ def unit_identity(settings: Settings) -> dict:
 
 
 def contexts(settings: Settings, run_dir: Path) -> StageStats:
-    items = [(p.paper.paper_id, p) for p in read_jsonl(require(run_dir, "parse"), ParsedPaper)]
+    # A stream: a parsed paper is hundreds of KiB, so only the one in work is held.
+    source = require(run_dir, "parse")
+    items = ((p.paper.paper_id, p) for p in read_jsonl(source, ParsedPaper))
 
     def work(pending):
         for key, parsed in pending:
             yield key, contexts_for(parsed, settings)
 
-    return run_stage(run_dir, "contexts", items, work, key_of("source", "paper_id"))
+    return run_stage(run_dir, "contexts", items, work, key_of("source", "paper_id"),
+                     total=count_lines(source))

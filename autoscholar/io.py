@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -38,15 +38,17 @@ def normal_mode(fd: int) -> None:
     os.fchmod(fd, 0o666 & ~umask())
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write a whole file so that readers see the old or the new content, never half."""
+def write_atomic(path: Path, data: bytes | str | Iterable[bytes]) -> None:
+    """Write a whole file so that readers see the old or the new content, never half. `data`
+    may be an iterable of chunks (a file larger than memory, written as it is read)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode() if isinstance(data, str) else data
+    chunks = [data.encode() if isinstance(data, str) else data] if isinstance(data, (str, bytes)) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         normal_mode(fd)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
+            for chunk in chunks:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -135,7 +137,11 @@ def complete_lines(path: Path) -> list[bytes]:
 
 
 def count_lines(path: Path) -> int:
-    return len(complete_lines(path))
+    """len(complete_lines(path)), read a line at a time: a stage file can exceed memory."""
+    if not path.exists():
+        return 0
+    with path.open("rb") as fh:
+        return sum(1 for line in fh if line.endswith(b"\n") and line.strip())
 
 
 def _reject_rows(path: Path) -> Iterator[tuple[int, dict]]:

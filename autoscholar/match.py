@@ -12,7 +12,7 @@ from .arxiv.index import ArxivIndex
 from .arxiv.resolve import Resolution, resolve
 from .config import Settings
 from .errors import InputError
-from .io import read_json, read_jsonl, sha256_file, write_atomic
+from .io import count_lines, read_json, read_jsonl, sha256_file, write_atomic
 from .records import (BibEntry, DroppedAnswer, MatchedQuery, Query, ResolvedAnswer, SourceMeta)
 from .resources import resource
 from .runner import StageStats, key_of, require, run_stage
@@ -141,7 +141,8 @@ def match_query(query: Query, index: ArxivIndex, threshold: float = 90.0,
 
 
 def match(settings: Settings, run_dir: Path) -> StageStats:
-    items = [(q.query_id, q) for q in read_jsonl(require(run_dir, "generate"), Query)]
+    source = require(run_dir, "generate")
+    items = ((q.query_id, q) for q in read_jsonl(source, Query))  # a stream, read as matched
 
     def work(pending: list[tuple[str, Query]]) -> Iterator[tuple[str, list[MatchedQuery]]]:
         index = open_index(settings, run_dir)  # only when something is left to match
@@ -160,7 +161,8 @@ def match(settings: Settings, run_dir: Path) -> StageStats:
             yield key, [match_query(query, index, settings.match_threshold, resolver,
                                     settings.printed_id, verify, settings.id_author_mismatch)]
 
-    return run_stage(run_dir, "match", items, work, key_of("query", "query_id"))
+    return run_stage(run_dir, "match", items, work, key_of("query", "query_id"),
+                     total=count_lines(source))
 
 
 def index_identity(settings: Settings) -> dict:

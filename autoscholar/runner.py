@@ -9,10 +9,11 @@ line and drops outputs of unfinished keys; rerunning then redoes exactly the unf
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,26 +97,49 @@ def recover(out: Path, rejects: Path, done_path: Path, out_key: Callable[[bytes]
     files = []
     reject_key = key_of("key")
     for path, key_fn in ((out, out_key), (rejects, reject_key)):
-        lines, tail = _numbered(path)
-        keyed = [(_line_key(path, n, ln, key_fn), ln) for n, ln in lines]
+        keys, tail = _line_keys(path, key_fn)
         if tail.strip():
             # Lines are appended in the order keys finish, so everything from the cut line's key
             # on may be lost: redo those keys (none when the cut line's key was not finished).
             key = _tail_key(tail, getattr(key_fn, "field", None))
             if key is None:  # cut before its key: start from the last whole line's key
-                key = keyed[-1][0] if keyed else None
+                key = keys[-1] if keys else None
             start = 0 if key is None else order.index(key) if key in order else len(order)
             redo.update(order[start:])
-        files.append((path, keyed, bool(tail) or len(keyed) != len(lines)))
+        files.append((path, keys, bool(tail)))
     done = [k for k in order if k not in redo]
     finished = set(done)
     if len(done) != len(done_lines) or done_tail:
         write_atomic(done_path, b"".join(json.dumps(k).encode() + b"\n" for k in done))
-    for path, keyed, cut in files:
-        kept = [ln for key, ln in keyed if key in finished]
-        if cut or len(kept) != len(keyed):
-            write_atomic(path, b"".join(ln + b"\n" for ln in kept))
+    for path, keys, cut in files:
+        keep = [key in finished for key in keys]
+        if cut or not all(keep):
+            write_atomic(path, _kept_lines(path, keep))
     return finished
+
+
+def _line_keys(path: Path, key_fn: Callable[[bytes], str]) -> tuple[list[str], bytes]:
+    """The key of each complete, non-blank line of a stage file, and the partial line after
+    them; read a line at a time, so only the keys are held (a stage file can exceed memory)."""
+    keys: list[str] = []
+    if not path.exists():
+        return keys, b""
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.endswith(b"\n"):
+                return keys, line
+            if line.strip():
+                keys.append(_line_key(path, number, line, key_fn))
+    return keys, b""
+
+
+def _kept_lines(path: Path, keep: list[bool]) -> Iterator[bytes]:
+    """The complete, non-blank lines of `path` whose flag in `keep` is set (one per line)."""
+    with path.open("rb") as fh:
+        flags = iter(keep)
+        for line in fh:
+            if line.endswith(b"\n") and line.strip() and next(flags):
+                yield line
 
 
 class StageFiles:
@@ -129,25 +153,37 @@ class StageFiles:
 def run_stage(
     run_dir: Path,
     stage: str,
-    items: list[tuple[str, object]],
-    work: Callable[[list[tuple[str, object]]], Iterable[tuple[str, Outcome]]],
+    items: Iterable[tuple[str, object]],
+    work: Callable[[Iterable[tuple[str, object]]], Iterable[tuple[str, Outcome]]],
     out_key: Callable[[bytes], str],
     label: str | None = None,
     in_process: bool = False,
+    total: int | None = None,
 ) -> StageStats:
     """Run `work` over the items whose key is not yet done, appending results as they come.
 
     `work` receives the pending (key, input) pairs and yields (key, outputs-or-Reject) in any
     order; it may run them in parallel. Every yielded key is marked done. `in_process` keeps
     the work in this process whatever the executor (work that shares state across inputs).
+    `items` may be a stream (a generator reading the previous stage's file): it is read as the
+    work takes it, so only the inputs in flight are in memory; `total`, its length if known,
+    only sizes the progress bar.
     """
     files = StageFiles(run_dir, stage)
     run_dir.mkdir(parents=True, exist_ok=True)
     done = recover(files.out, files.rejects, files.done, out_key)
     files.out.touch()  # even with nothing to do: the next stage reads it (empty is an answer)
-    stats = StageStats(stage=stage, inputs=len(items))
-    pending = [(k, v) for k, v in items if k not in done]
-    stats.skipped = len(items) - len(pending)
+    stats = StageStats(stage=stage)
+    if isinstance(items, Sized):
+        stats.inputs = len(items)
+        pending: Iterable = [(k, v) for k, v in items if k not in done]
+        stats.skipped = stats.inputs - len(pending)
+        count = len(pending)
+    else:
+        pending = _unfinished(items, done, stats)
+        first = next(pending, None)  # the finished keys before it are read (and counted) now
+        pending = itertools.chain([first], pending) if first is not None else ()
+        count = max((total or 0) - len(done), 1)
     if pending:
         with (
             # Unbuffered: each line is on disk when _append returns, and a full disk is raised
@@ -155,13 +191,22 @@ def run_stage(
             files.out.open("ab", buffering=0) as out,
             files.rejects.open("ab", buffering=0) as rej,
             files.done.open("ab", buffering=0) as dn,
-            progress.bar(label or stage, len(pending)) as advance,
+            progress.bar(label or stage, count) as advance,
         ):
             # The executor runs `work` (here, or in shards on a Ray cluster) and hands every
             # outcome to `append` in input order.
             executors.current(in_process).run(stage, work, pending, Appender(out, rej, dn, stats, advance),
                                     run_dir)
     return stats
+
+
+def _unfinished(items: Iterable, done: set[str], stats: StageStats) -> Iterator:
+    for key, value in items:
+        stats.inputs += 1
+        if key in done:
+            stats.skipped += 1
+        else:
+            yield key, value
 
 
 class Appender:

@@ -7,7 +7,7 @@ from pathlib import Path
 from .. import executors
 from ..config import Settings
 from ..errors import InputError, LLMOutputError
-from ..io import read_jsonl
+from ..io import count_lines, read_jsonl
 from ..records import CitationContext, Query, Reject, Usage
 from ..runner import StageStats, in_threads, key_of, read_done, require, run_stage
 from . import batch, generator_kind, make_generator
@@ -16,7 +16,9 @@ from .llm import NotCached, RequestRejected
 
 
 def generate(settings: Settings, run_dir: Path) -> StageStats:
-    items = [(c.context_id, c) for c in read_jsonl(require(run_dir, "contexts"), CitationContext)]
+    source = require(run_dir, "contexts")
+    # A stream, read as generated (--batch reads it once more to fill its batches).
+    items = ((c.context_id, c) for c in read_jsonl(source, CitationContext))
     cache_dir = run_dir / "cache" / "llm"
     llm = generator_kind(settings) == "openai"
     if settings.llm_batch and not llm:
@@ -35,11 +37,12 @@ def generate(settings: Settings, run_dir: Path) -> StageStats:
     if llm and settings.llm_batch:
         done = read_done(run_dir / "generate.done")
         work.batched = batch.prefill(generator.endpoint, run_dir,
-                                     [c for key, c in items if key not in done],
+                                     [c for c in read_jsonl(source, CitationContext)
+                                      if c.context_id not in done],
                                      settings.llm_batch_poll)
 
     stats = run_stage(run_dir, "generate", items, work, key_of("context", "context_id"),
-                      generator.label)
+                      generator.label, total=count_lines(source))
     if llm:
         # Requests sent by Ray workers went through their own copies of the endpoint; the
         # shared budget saw each of them.
