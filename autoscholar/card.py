@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -123,12 +124,41 @@ def index_built(settings: Settings) -> str | None:
         return None
 
 
-def provenance(run_dir: Path, settings: Settings, examples: dict[str, list[Example]]) -> list[str]:
-    rows = [r for split in examples.values() for r in split]
-    venues = sorted({r.source_meta.venue for r in rows if r.source_meta.venue})
-    years = sorted({r.source_meta.year for r in rows if r.source_meta.year})
+@dataclass
+class Rows:
+    """What the card says of the published rows, gathered as publish writes them (it streams
+    them to disk and keeps none): rows per split, and the venues, years, prompts and
+    generators that made them."""
+
+    counts: dict[str, int] = field(default_factory=dict)  # split -> rows, in split order
+    venues: set[str] = field(default_factory=set)
+    years: set[int] = field(default_factory=set)
+    prompts: set[str] = field(default_factory=set)
+    generators: set[str] = field(default_factory=set)
+
+    def add(self, split: str, row: Example) -> None:
+        self.counts[split] = self.counts.get(split, 0) + 1
+        if row.source_meta.venue:
+            self.venues.add(row.source_meta.venue)
+        if row.source_meta.year:
+            self.years.add(row.source_meta.year)
+        if row.prompt_version:
+            self.prompts.add(row.prompt_version)
+        self.generators.add(row.generator)
+
+    @classmethod
+    def of(cls, examples: dict[str, list[Example]]) -> "Rows":
+        rows = cls(counts={split: 0 for split in examples})
+        for split, split_rows in examples.items():
+            for row in split_rows:
+                rows.add(split, row)
+        return rows
+
+
+def provenance(run_dir: Path, settings: Settings, rows: Rows) -> list[str]:
+    venues, years = sorted(rows.venues), sorted(rows.years)
     generated = _recorded(run_dir, "generate")
-    prompts = sorted({r.prompt_version for r in rows if r.prompt_version})
+    prompts = sorted(rows.prompts)
     prompt_lines = []
     for version in prompts:
         digest = prompt_hash(version)
@@ -142,7 +172,7 @@ def provenance(run_dir: Path, settings: Settings, examples: dict[str, list[Examp
         f"- Venues: {', '.join(venues) or settings.venue}; years: "
         f"{', '.join(map(str, years)) or settings.year or 'unknown'}",
         f"- Parser: {', '.join(parsers(run_dir)) or _recorded(run_dir, 'parse').get('parser') or 'unknown'}",
-        f"- Query generator: {', '.join(sorted({r.generator for r in rows})) or generated.get('llm') or 'unknown'}"
+        f"- Query generator: {', '.join(sorted(rows.generators)) or generated.get('llm') or 'unknown'}"
         f" (temperature {generated.get('llm_temperature', 'unknown')})",
         f"- Prompt: {'; '.join(prompt_lines) or generated.get('prompt_version') or 'unknown'}",
         f"- arXiv index: sha256 {index or 'unknown'}"
@@ -212,12 +242,11 @@ def audit_headline(run_dir: Path, counts: dict[str, int]) -> list[str]:
     return lines
 
 
-def metadata(examples: dict[str, list[Example]], settings: Settings,
-             members: list[dict] | None = None) -> dict:
+def metadata(rows: Rows, settings: Settings, members: list[dict] | None = None) -> dict:
     # datasets (5.x) cannot load a 0-row split without streaming=True (huggingface/datasets
     # PR 8401), so the card lists the splits with rows; with none at all it lists every split,
     # whose files have the full schema, so load_dataset(path, streaming=True) and pyarrow work.
-    listed = [s for s, rows in examples.items() if rows] or list(examples)
+    listed = [s for s, n in rows.counts.items() if n] or list(rows.counts)
     venue = f"{settings.venue} {settings.year or ''}".strip()
     if members:  # a combined dataset (combine.py): every member run, in venue-year order
         venue = ", ".join(f"{m['venue']} {m['year'] or ''}".strip() if m["venue"] != "local"
@@ -229,7 +258,7 @@ def metadata(examples: dict[str, list[Example]], settings: Settings,
         "pretty_name": f"AutoScholarQuery-style queries: {venue}",
         "language": ["en"],
         "task_categories": ["text-retrieval"],
-        "size_categories": [size_category(sum(len(rows) for rows in examples.values()))],
+        "size_categories": [size_category(sum(rows.counts.values()))],
         "tags": ["scholarly-search", "autoscholarquery"],
         "configs": [{"config_name": "default", "data_files": [
             {"split": s, "path": f"data/{s}-00000-of-00001.parquet"} for s in listed]}],
@@ -237,9 +266,8 @@ def metadata(examples: dict[str, list[Example]], settings: Settings,
     return meta
 
 
-def dataset_card(run_dir: Path, examples: dict[str, list[Example]], settings: Settings,
-                 stats) -> str:
-    meta = metadata(examples, settings, member_runs(run_dir))
+def dataset_card(run_dir: Path, rows: Rows, settings: Settings, stats) -> str:
+    meta = metadata(rows, settings, member_runs(run_dir))
     venue = meta["pretty_name"].split(": ", 1)[1]
     table = "\n".join(f"| {s} | {stats.examples[s]} | {stats.papers[s]} |" for s in SPLITS)
     counts = stats.examples
@@ -263,7 +291,7 @@ of PaSa's AutoScholarQuery). Splits are by source paper: no paper's queries are 
 {table}
 
 Dropped while publishing: {dict(sorted(stats.rejects.items())) or "nothing"}.
-{EMPTY_NOTE if not any(examples.values()) else ""}
+{EMPTY_NOTE if not any(rows.counts.values()) else ""}
 ## Usage
 
 ```python
@@ -275,7 +303,7 @@ print(dataset["train"][0]["question"], dataset["train"][0]["answer_arxiv_id"])
 
 ## Provenance
 
-{chr(10).join(provenance(run_dir, settings, examples))}
+{chr(10).join(provenance(run_dir, settings, rows))}
 
 Records and rejects of each stage in the run:
 

@@ -7,8 +7,9 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -38,17 +39,16 @@ def normal_mode(fd: int) -> None:
     os.fchmod(fd, 0o666 & ~umask())
 
 
-def write_atomic(path: Path, data: bytes | str | Iterable[bytes]) -> None:
-    """Write a whole file so that readers see the old or the new content, never half. `data`
-    may be an iterable of chunks (a file larger than memory, written as it is read)."""
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A file handle whose content replaces `path` only when the block ends without error, so
+    readers see the old or the new content, never half (written into a temporary sibling)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    chunks = [data.encode() if isinstance(data, str) else data] if isinstance(data, (str, bytes)) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         normal_mode(fd)
         with os.fdopen(fd, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -58,6 +58,15 @@ def write_atomic(path: Path, data: bytes | str | Iterable[bytes]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, data: bytes | str | Iterable[bytes]) -> None:
+    """Write a whole file atomically (atomic_file). `data` may be an iterable of chunks (a
+    file larger than memory, written as it is read)."""
+    chunks = [data.encode() if isinstance(data, str) else data] if isinstance(data, (str, bytes)) else data
+    with atomic_file(path) as fh:
+        for chunk in chunks:
+            fh.write(chunk)
 
 
 def named(exc: OSError, path: Path | str) -> OSError:
@@ -85,18 +94,26 @@ def damaged(path: Path, number: int | None, what: str) -> InputError:
 def read_jsonl(path: Path, model: type[M]) -> Iterator[M]:
     """The complete lines of `path` as `model` records. A partial last line (a crash mid-write)
     is not a record; a line repeated byte for byte (a double append) counts once, the first."""
+    for _, record in read_jsonl_at(path, model):
+        yield record
+
+
+def read_jsonl_at(path: Path, model: type[M]) -> Iterator[tuple[int, M]]:
+    """read_jsonl with the byte offset of each record's line (read_line_at reads it again)."""
     if not path.exists():
         return
     seen: set[bytes] = set()
+    offset = 0
     with path.open("rb") as fh:
         for number, line in enumerate(fh, 1):
+            start, offset = offset, offset + len(line)
             if line.endswith(b"\n") and line.strip():
                 digest = hashlib.blake2b(line, digest_size=16).digest()
                 if digest in seen:
                     continue
                 seen.add(digest)
                 try:
-                    yield model.model_validate_json(line)
+                    yield start, model.model_validate_json(line)
                 except ValidationError as exc:
                     first = str(exc).splitlines()[0]
                     raise damaged(path, number, f"not a {model.__name__} record: {first}") from None

@@ -10,6 +10,7 @@ import hashlib
 import io
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import UnionType
@@ -19,13 +20,13 @@ import jsonlines
 from pydantic import BaseModel
 
 from . import __version__
-from .card import dataset_card
+from .card import Rows, dataset_card
 from .combine import stage_files
 from .config import Settings
 from .near_duplicates import near_duplicate_queries
 from .errors import InputError
 from .records import AnswerProvenance, Example, MatchedQuery, PublishedSource, Reject
-from .io import read_jsonl, write_atomic
+from .io import atomic_file, read_jsonl_at, write_atomic
 from .runner import require
 
 SPLITS = ("train", "dev", "test")
@@ -119,83 +120,169 @@ def to_example(mq: MatchedQuery, qid: str) -> Example:
     )
 
 
-def _jsonl_bytes(rows: list[Example]) -> bytes:
-    buf = io.StringIO()
-    with jsonlines.Writer(buf, compact=True, sort_keys=False) as writer:
-        for row in rows:
-            writer.write(row.model_dump(mode="json"))
-    return buf.getvalue().encode("utf-8")
+@dataclass
+class _Entry:
+    """What publish keeps of a matched query until it writes it: the record itself stays on
+    disk (`where`: its file and byte offset), so memory grows by a line's worth per query."""
+
+    query_id: str
+    paper_id: str
+    question: str
+    reasons: str | None  # why it has no answer; None: it has answers
+    where: tuple[int, int]
+
+
+class _Lines:
+    """Matched queries read back from their files by offset (a handle per file, kept open)."""
+
+    def __init__(self, paths: list[Path]):
+        self.paths, self.handles = paths, {}
+
+    def __call__(self, entry: _Entry) -> MatchedQuery:
+        number, offset = entry.where
+        if number not in self.handles:
+            self.handles[number] = self.paths[number].open("rb")
+        fh = self.handles[number]
+        fh.seek(offset)
+        return MatchedQuery.model_validate_json(fh.readline())
+
+    def close(self) -> None:
+        for fh in self.handles.values():
+            fh.close()
+
+
+def _entries(run_dir: Path) -> tuple[list[Path], list[_Entry]]:
+    """Every query of the run's match output once (the first wins), in query order."""
+    paths: list[Path] = []
+    first: dict[str, _Entry] = {}
+    # A combined folder (combine.py) publishes its members' match.jsonl, each where it is.
+    for path in stage_files(run_dir, "match.jsonl"):
+        # A wrong folder must not publish an empty dataset, nor a cut match.jsonl a smaller one.
+        paths.append(require(path.parent, "match"))
+        for offset, mq in read_jsonl_at(paths[-1], MatchedQuery):
+            q = mq.query
+            if q.query_id not in first:
+                reasons = None if mq.answers else (
+                    ",".join(sorted({d.reason for d in mq.dropped}) or ["no-answer-keys"]))
+                first[q.query_id] = _Entry(q.query_id, q.context.source.paper_id, q.question,
+                                           reasons, (len(paths) - 1, offset))
+    return paths, sorted(first.values(), key=lambda e: natural_key(e.query_id))
 
 
 def publish(settings: Settings, run_dir: Path) -> PublishStats:
-    # A wrong folder must not publish an empty dataset, nor a cut match.jsonl a smaller one.
-    first: dict[str, MatchedQuery] = {}
-    # A combined folder (combine.py) publishes its members' match.jsonl, each where it is.
-    for path in stage_files(run_dir, "match.jsonl"):
-        for mq in read_jsonl(require(path.parent, "match"), MatchedQuery):
-            first.setdefault(mq.query.query_id, mq)  # one query is published once: the first wins
-    matched = sorted(first.values(), key=lambda m: natural_key(m.query.query_id))
+    """Two passes over match.jsonl: the first keeps a small entry per query (id, paper,
+    question) to find near-duplicates and the splits; the second reads each published query
+    again and streams it to the JSONL and parquet files, so memory does not grow with the
+    size of the records."""
+    paths, matched = _entries(run_dir)
     rejects: list[Reject] = []
     answered = []
-    for mq in matched:
-        if mq.answers:
-            answered.append(mq)
+    for entry in matched:
+        if entry.reasons is None:
+            answered.append(entry)
         else:
-            reasons = sorted({d.reason for d in mq.dropped}) or ["no-answer-keys"]
-            rejects.append(Reject(stage="publish", key=mq.query.query_id,
-                                  reason="no-answer-on-arxiv", detail=",".join(reasons)))
-    dropped = near_duplicate_queries(
-        [(m.query.query_id, m.query.context.source.paper_id, m.query.question) for m in answered]
-    )
+            rejects.append(Reject(stage="publish", key=entry.query_id,
+                                  reason="no-answer-on-arxiv", detail=entry.reasons))
+    dropped = near_duplicate_queries([(e.query_id, e.paper_id, e.question) for e in answered])
     kept = []
-    for mq in answered:
-        if mq.query.query_id in dropped:
-            rejects.append(Reject(stage="publish", key=mq.query.query_id, reason="near-duplicate",
-                                  detail=f"kept {dropped[mq.query.query_id]}"))
+    for entry in answered:
+        if entry.query_id in dropped:
+            rejects.append(Reject(stage="publish", key=entry.query_id, reason="near-duplicate",
+                                  detail=f"kept {dropped[entry.query_id]}"))
         else:
-            kept.append(mq)
+            kept.append(entry)
 
-    split_of = assign_splits([m.query.context.source.paper_id for m in kept], settings)
-    by_split: dict[str, list[MatchedQuery]] = {s: [] for s in SPLITS}
-    for mq in kept:
-        by_split[split_of[mq.query.context.source.paper_id]].append(mq)
+    split_of = assign_splits([e.paper_id for e in kept], settings)
+    by_split: dict[str, list[_Entry]] = {s: [] for s in SPLITS}
+    for entry in kept:
+        by_split[split_of[entry.paper_id]].append(entry)
 
     out = run_dir / "dataset"
     stats = PublishStats()
-    examples: dict[str, list[Example]] = {}
-    for split in SPLITS:
-        rows = [to_example(mq, f"AutoScholarQuery_{split}_{i}")
-                for i, mq in enumerate(by_split[split])]
-        examples[split] = rows
-        write_atomic(out / f"{split}.jsonl", _jsonl_bytes(rows))
-        stats.examples[split] = len(rows)
-        stats.papers[split] = len({r.source_meta.paper_id for r in rows})
+    rows = Rows(counts={split: 0 for split in SPLITS})
+    load = _Lines(paths)
+    try:
+        for split in SPLITS:
+            examples = (to_example(load(entry), f"AutoScholarQuery_{split}_{i}")
+                        for i, entry in enumerate(by_split[split]))
+            papers = _write_split(out, split, examples, rows)
+            stats.examples[split] = rows.counts[split]
+            stats.papers[split] = len(papers)
+    finally:
+        load.close()
     write_atomic(run_dir / "publish.rejects.jsonl",
                  "".join(r.model_dump_json() + "\n" for r in rejects))
     stats.rejects = dict(Counter(r.reason for r in rejects))
-    write_hf(out / "hf", examples, settings, stats, run_dir)
+    # The card last: it describes the files above, and the push uploads it after them.
+    write_atomic(out / "hf" / "README.md", dataset_card(run_dir, rows, settings, stats))
     return stats
 
 
-def write_hf(hf_dir: Path, examples: dict[str, list[Example]], settings: Settings,
-             stats: PublishStats, run_dir: Path) -> None:
-    """Parquet files in the Hub's layout plus a dataset card: `push` uploads this folder as is,
-    and `datasets.load_dataset(str(hf_dir))` reads it locally. Every split gets its file, with
-    the full schema even at 0 rows, so an empty or partly empty dataset still loads."""
-    import datasets  # slow import: only when publishing
+BATCH = 200  # rows per arrow batch on the way to parquet (held as Python dicts until written)
 
-    datasets.disable_progress_bars()  # our own progress goes to the terminal, not per file
+
+def _write_split(out: Path, split: str, examples: Iterable[Example], rows: Rows) -> set[str]:
+    """One split's JSONL and parquet (the Hub's layout, `datasets.load_dataset(out / "hf")`
+    reads it), written as the examples come; the source papers it holds."""
+    import datasets  # slow import: only when publishing
+    import pyarrow as pa
 
     features = datasets.Features(features_of(Example))
-    for split, rows in examples.items():
-        records = [r.model_dump(mode="json") for r in rows]
-        buf = io.BytesIO()
-        # from_dict: from_list([]) loses the schema and fails on its own features.
-        columns = {name: [r[name] for r in records] for name in features}
-        datasets.Dataset.from_dict(columns, features=features).to_parquet(buf)
-        write_atomic(hf_dir / "data" / f"{split}-00000-of-00001.parquet", buf.getvalue())
-    # The card last: it describes the files above, and the push uploads it after them.
-    write_atomic(hf_dir / "README.md", dataset_card(run_dir, examples, settings, stats))
+    schema = features.arrow_schema
+    staging = out / "hf" / "data" / f".{split}.arrow.tmp"
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    papers: set[str] = set()
+    try:
+        with (atomic_file(out / f"{split}.jsonl") as raw,
+              pa.OSFile(str(staging), "wb") as sink,
+              pa.ipc.new_stream(sink, schema) as arrow):
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=True)
+            jsonl = jsonlines.Writer(text, compact=True, sort_keys=False)
+            batch: list[dict] = []
+            for example in examples:
+                record = example.model_dump(mode="json")
+                jsonl.write(record)
+                rows.add(split, example)
+                papers.add(example.source_meta.paper_id)
+                batch.append(features.encode_example(record))
+                if len(batch) == BATCH:
+                    arrow.write_table(pa.Table.from_pylist(batch, schema=schema))
+                    batch = []
+            if batch:
+                arrow.write_table(pa.Table.from_pylist(batch, schema=schema))
+            text.flush()
+            text.detach()  # the handle is atomic_file's to close, after its fsync
+        with atomic_file(out / "hf" / "data" / f"{split}-00000-of-00001.parquet") as fh:
+            _parquet(staging, features, fh)
+    finally:
+        staging.unlink(missing_ok=True)
+    return papers
+
+
+def _parquet(arrow_path: Path, features, fh) -> None:
+    """The parquet file `datasets.Dataset.from_dict(rows).to_parquet()` writes, byte for byte,
+    from a memory-mapped arrow file: the same writer options and row groups, each made
+    contiguous in memory (at most datasets' 100 MB row group) as from_dict's one table is."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datasets import config
+    from datasets.arrow_writer import get_parquet_column_options, get_writer_batch_size_from_data_size
+    from datasets.io.parquet import get_writer_batch_size_from_features
+
+    schema = features.arrow_schema
+    with pa.memory_map(str(arrow_path)) as source:
+        table = pa.ipc.open_stream(source).read_all()
+        size = (get_writer_batch_size_from_features(features)
+                or get_writer_batch_size_from_data_size(table.num_rows, table.nbytes))
+        cdc = config.DEFAULT_CDC_OPTIONS
+        writer = pq.ParquetWriter(fh, schema=schema, use_content_defined_chunking=cdc,
+                                  write_page_index=True, **get_parquet_column_options(features, schema))
+        for offset in range(0, table.num_rows, size):
+            writer.write_table(table.slice(offset, size).combine_chunks())
+        writer.add_key_value_metadata({"content_defined_chunking": json.dumps(cdc)})
+        writer.close()
 
 
 def features_of(model: type[BaseModel]) -> dict:

@@ -120,3 +120,60 @@ def test_write_atomic_takes_chunks(tmp_path):
     path = tmp_path / "f"
     write_atomic(path, (f"{n}\n".encode() for n in range(3)))
     assert path.read_bytes() == b"0\n1\n2\n"
+
+
+def test_publish_keeps_a_small_entry_per_query_not_the_records(tmp_path):
+    """2,000 matched queries with 20 KB contexts (40 MB of match.jsonl) publish with a few MB
+    of Python memory: the records are read back one at a time as they are written."""
+    import random
+
+    from autoscholar.publish import publish
+    from test_publish import WORDS, matched
+
+    rng = random.Random(0)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    filler = "lorem ipsum " * 1700
+    with (run_dir / "match.jsonl").open("w") as fh:
+        for k in range(2000):
+            mq = matched(f"paper{k // 10}", k % 10, "Which papers study " + " ".join(
+                rng.choice(WORDS) for _ in range(12)) + "?", [f"2101.{k:05d}"])
+            mq.query.context.sentences.append(filler)
+            fh.write(mq.model_dump_json() + "\n")
+    assert (run_dir / "match.jsonl").stat().st_size > 40_000_000
+    tracemalloc.start()
+    stats = publish(Settings(venue="demo", run_dir=run_dir), run_dir)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert sum(stats.examples.values()) > 1900
+    assert count_lines(run_dir / "dataset" / "train.jsonl") == stats.examples["train"]
+    assert peak < 20_000_000, peak
+
+
+def test_lsh_pairs_are_the_pairs_datasketch_proposes():
+    import itertools
+    import random
+
+    from datasketch import MinHash, MinHashLSH
+
+    from autoscholar.near_duplicates import NUM_PERM, _lsh_pairs, _shingles
+
+    rng = random.Random(1)
+    words = "graph neural sparse attention diffusion model retrieval augmented language".split()
+    base = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 10))) for _ in range(150)]
+    # Near copies (one word changed) so that many pairs collide in some band, and empty ones.
+    texts = base + [t.replace(t.split()[0], "other", 1) for t in base[:100]] + ["", "one"]
+    for threshold in (0.8, 0.5):
+        lsh = MinHashLSH(threshold=max(0.05, threshold - 0.15), num_perm=NUM_PERM, weights=(0.2, 0.8))
+        expected = set()
+        for k, text in enumerate(texts):
+            if not _shingles(text):
+                continue
+            mh = MinHash(num_perm=NUM_PERM, seed=1)
+            mh.update_batch([s.encode() for s in _shingles(text)])
+            expected.update((min(k, o), max(k, o)) for o in lsh.query(mh))
+            lsh.insert(k, mh)
+        got = set(_lsh_pairs(texts, threshold))
+        assert got == expected and len(expected) > 30
+        assert all(a < b for a, b in got)
+    assert not set(itertools.islice(_lsh_pairs(["", "x"]), 1))
