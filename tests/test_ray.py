@@ -108,7 +108,8 @@ def dying(run_stage_fn, flags: Path, victim: int):
     """run_stage whose work kills its own Ray worker (SIGKILL) at the start of the shard
     holding the stage's `victim`-th input, the first time only."""
     def wrapped(run_dir, stage, items, work, *args, **kwargs):
-        victim_key = list(items)[victim][0]
+        items = list(items)  # a stage's items may be a stream: read once, here
+        victim_key = items[victim][0]
 
         def work_that_dies(pending):
             pending = list(pending)
