@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from autoscholar.parse.lexicon import ARXIV_BARE_NEW as _BARE_NEW
 from autoscholar.parse.lexicon import ARXIV_BARE_OLD as _BARE_OLD
@@ -70,6 +71,7 @@ def delatex(text: str) -> str:
 _DROP_TEX = str.maketrans({"$": None, "{": None, "}": None, "_": None, "^": None, "~": " "})
 
 
+@lru_cache(maxsize=1 << 16)  # pieces of references repeat (venues, "arXiv preprint", years)
 def normalize_title(text: str) -> str:
     """The comparison key of a title or a whole reference string: words joined by one space."""
     if not text:
