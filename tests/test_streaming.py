@@ -177,3 +177,26 @@ def test_lsh_pairs_are_the_pairs_datasketch_proposes():
         assert got == expected and len(expected) > 30
         assert all(a < b for a, b in got)
     assert not set(itertools.islice(_lsh_pairs(["", "x"]), 1))
+
+
+def test_digest_set_is_a_set():
+    import hashlib
+    import random
+
+    from autoscholar.io import DigestSet
+
+    rng = random.Random(0)
+    seen, reference = DigestSet(), set()
+    for _ in range(20_000):  # past several doublings of the table
+        digest = hashlib.blake2b(str(rng.randrange(8_000)).encode(), digest_size=16).digest()
+        assert seen.add(digest) == (digest not in reference)
+        reference.add(digest)
+    zero = bytes(16)  # the free-slot mark itself is a digest like any other
+    assert seen.add(zero) and not seen.add(zero)
+
+
+def test_a_line_repeated_anywhere_is_read_once(tmp_path):
+    path = tmp_path / "t.jsonl"
+    rows = [SourceMeta(paper_id=f"p{n}", title="t").model_dump_json().encode() + b"\n" for n in range(5000)]
+    path.write_bytes(b"".join(rows + rows[::7] + rows[:3]))
+    assert [r.paper_id for r in read_jsonl(path, SourceMeta)] == [f"p{n}" for n in range(5000)]
