@@ -15,7 +15,7 @@ Adding a parser is one new subpackage and one line in BACKENDS. Shared by the ba
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 class Backend(Protocol):
-    def parse_batch(self, items: list[tuple[Paper, Path]], settings: Settings,
+    def parse_batch(self, items: Iterable[tuple[Paper, Path]], settings: Settings,
                     run_dir: Path) -> Iterator[tuple[Paper, ParsedPaper | ParseError]]: ...
 
     def version(self) -> str | None:

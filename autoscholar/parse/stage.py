@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..config import Settings
 from ..errors import ParseError
-from ..io import read_json, read_jsonl, write_atomic
+from ..io import count_lines, read_json, read_jsonl, write_atomic
 from ..records import Paper, ParsedPaper, Reject
 from ..runner import StageStats, key_of, require, run_stage
 from . import BACKENDS
 
 
-def parse_papers(items: list[tuple[Paper, Path]], settings: Settings,
+def parse_papers(items: Iterable[tuple[Paper, Path]], settings: Settings,
                  run_dir: Path) -> Iterator[tuple[Paper, ParsedPaper | ParseError]]:
     """Dispatch to the configured backend; results come back in completion order."""
     return BACKENDS[settings.parser].parse_batch(items, settings, run_dir)
@@ -52,10 +52,11 @@ class Tries:
 
 
 def parse(settings: Settings, run_dir: Path) -> StageStats:
-    papers = list(read_jsonl(require(run_dir, "fetch"), Paper))
+    source = require(run_dir, "fetch")
+    papers = ((p.paper_id, p) for p in read_jsonl(source, Paper))  # a stream, read as parsed
 
-    def work(items: list[tuple[str, Paper]]) -> Iterator[tuple[str, list | Reject]]:
-        pairs = [(paper, Path(paper.pdf_path or "")) for _, paper in items]
+    def work(items: Iterable[tuple[str, Paper]]) -> Iterator[tuple[str, list | Reject]]:
+        pairs = ((paper, Path(paper.pdf_path or "")) for _, paper in items)
         tries = Tries(run_dir)
         for paper, result in parse_papers(pairs, settings, run_dir):
             if isinstance(result, ParseError):
@@ -67,5 +68,5 @@ def parse(settings: Settings, run_dir: Path) -> StageStats:
             else:
                 yield paper.paper_id, [result]
 
-    return run_stage(run_dir, "parse", [(p.paper_id, p) for p in papers], work,
-                     key_of("paper", "paper_id"), label=f"parse ({settings.parser})")
+    return run_stage(run_dir, "parse", papers, work, key_of("paper", "paper_id"),
+                     label=f"parse ({settings.parser})", total=count_lines(source))

@@ -6,7 +6,7 @@ a ParsedPaper with tei_bibl.py (biblStruct -> BibEntry) and tei_links.py (refs -
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ...records import Paper, ParsedPaper
 
 
-def parse_batch(items: list[tuple[Paper, Path]], settings: Settings,
+def parse_batch(items: Iterable[tuple[Paper, Path]], settings: Settings,
                 run_dir: Path) -> Iterator[tuple[Paper, ParsedPaper | ParseError]]:
     from .client import parse_with_grobid
 

@@ -27,7 +27,7 @@ import random
 import re
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import requests
 from grobid_client.grobid_client import GrobidClient, ServerUnavailableException
@@ -176,7 +176,7 @@ def _read_cached(paper: Paper, path: Path) -> ParsedPaper | ParseError:
 
 
 def parse_with_grobid(
-    items: list[tuple[Paper, Path]], settings: Settings, cache_dir: Path, ledger_path: Path,
+    items: Iterable[tuple[Paper, Path]], settings: Settings, cache_dir: Path, ledger_path: Path,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[tuple[Paper, ParsedPaper | ParseError]]:
     """Parse PDFs with Grobid; yields each paper with its ParsedPaper or the ParseError.

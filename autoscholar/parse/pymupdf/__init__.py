@@ -7,7 +7,7 @@ out of the body) and bibliography.py (reference lines -> BibEntry).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ...records import Paper, ParsedPaper
 
 
-def parse_batch(items: list[tuple[Paper, Path]], settings: Settings,
+def parse_batch(items: Iterable[tuple[Paper, Path]], settings: Settings,
                 run_dir: Path) -> Iterator[tuple[Paper, ParsedPaper | ParseError]]:
     from ..pool import parse_isolated
 
