@@ -157,8 +157,10 @@ class DigestSet:
     def _grow(self) -> None:
         old = self._table[(self._table[:, 0] != 0) | (self._table[:, 1] != 0)]
         self._table = self._np.zeros((2 * len(self._table), 2), dtype=self._np.uint64)
-        for hi, lo in old.tolist():
-            self._insert(self._table, hi, lo)
+        # A few thousand at a time: a list of every digest as Python ints would be the peak.
+        for start in range(0, len(old), 4096):
+            for hi, lo in old[start:start + 4096].tolist():
+                self._insert(self._table, hi, lo)
 
 
 def read_json(path: Path, advice: str) -> dict:
