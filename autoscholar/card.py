@@ -146,14 +146,6 @@ class Rows:
             self.prompts.add(row.prompt_version)
         self.generators.add(row.generator)
 
-    @classmethod
-    def of(cls, examples: dict[str, list[Example]]) -> "Rows":
-        rows = cls(counts={split: 0 for split in examples})
-        for split, split_rows in examples.items():
-            for row in split_rows:
-                rows.add(split, row)
-        return rows
-
 
 def provenance(run_dir: Path, settings: Settings, rows: Rows) -> list[str]:
     venues, years = sorted(rows.venues), sorted(rows.years)

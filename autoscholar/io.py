@@ -99,7 +99,7 @@ def read_jsonl(path: Path, model: type[M]) -> Iterator[M]:
 
 
 def read_jsonl_at(path: Path, model: type[M]) -> Iterator[tuple[int, M]]:
-    """read_jsonl with the byte offset of each record's line (read_line_at reads it again)."""
+    """read_jsonl with the byte offset of each record's line (publish reads it back by it)."""
     if not path.exists():
         return
     seen = DigestSet()

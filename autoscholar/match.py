@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .arxiv.index import ArxivIndex
@@ -144,7 +144,7 @@ def match(settings: Settings, run_dir: Path) -> StageStats:
     source = require(run_dir, "generate")
     items = ((q.query_id, q) for q in read_jsonl(source, Query))  # a stream, read as matched
 
-    def work(pending: list[tuple[str, Query]]) -> Iterator[tuple[str, list[MatchedQuery]]]:
+    def work(pending: Iterable[tuple[str, Query]]) -> Iterator[tuple[str, list[MatchedQuery]]]:
         index = open_index(settings, run_dir)  # only when something is left to match
         resolver = verify = None
         if settings.arxiv_online or settings.printed_id == "verify":

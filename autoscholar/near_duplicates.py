@@ -88,13 +88,18 @@ def _lsh_pairs(norm: list[str], across_jaccard: float = 0.8) -> Iterator[tuple[i
     bands = MinHashLSH(threshold=max(0.05, across_jaccard - 0.15), num_perm=NUM_PERM,
                        weights=(0.2, 0.8)).hashranges
     template = MinHash(num_perm=NUM_PERM, seed=1)
-    rows = [k for k, text in enumerate(norm) if _shingles(text)]
-    signatures = np.empty((len(rows), NUM_PERM), dtype=template.hashvalues.dtype)
-    for j, k in enumerate(rows):
+    rows: list[int] = []
+    signatures = np.empty((len(norm), NUM_PERM), dtype=template.hashvalues.dtype)
+    for k, text in enumerate(norm):
+        shingles = _shingles(text)
+        if not shingles:
+            continue
         mh = MinHash(num_perm=NUM_PERM, seed=1, permutations=template.permutations,
                      scheme=template.scheme)
-        mh.update_batch([s.encode() for s in _shingles(norm[k])])
-        signatures[j] = mh.hashvalues
+        mh.update_batch([s.encode() for s in shingles])
+        signatures[len(rows)] = mh.hashvalues
+        rows.append(k)
+    signatures = signatures[:len(rows)]
     if len(rows) < 2:
         return
     for start, end in bands:

@@ -174,16 +174,12 @@ def run_stage(
     done = recover(files.out, files.rejects, files.done, out_key)
     files.out.touch()  # even with nothing to do: the next stage reads it (empty is an answer)
     stats = StageStats(stage=stage)
-    if isinstance(items, Sized):
-        stats.inputs = len(items)
-        pending: Iterable = [(k, v) for k, v in items if k not in done]
-        stats.skipped = stats.inputs - len(pending)
-        count = len(pending)
-    else:
-        pending = _unfinished(items, done, stats)
-        first = next(pending, None)  # the finished keys before it are read (and counted) now
-        pending = itertools.chain([first], pending) if first is not None else ()
-        count = max((total or 0) - len(done), 1)
+    # A list's pending count is exact; a stream's is estimated from its length.
+    count = (sum(k not in done for k, _ in items) if isinstance(items, Sized)
+             else max((total or 0) - len(done), 1))
+    pending: Iterable = _unfinished(items, done, stats)
+    first = next(pending, None)  # the finished keys before it are read (and counted) now
+    pending = itertools.chain([first], pending) if first is not None else ()
     if pending:
         with (
             # Unbuffered: each line is on disk when _append returns, and a full disk is raised

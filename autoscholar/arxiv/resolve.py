@@ -521,15 +521,13 @@ def _by_title(index: ArxivIndex, ref: Ref, threshold: float, id_absent: bool) ->
         return unresolved("no-title")
     look = _lookup(index, ref)
     pool = {row: judge(index, row, ref, True, subtitle=cut) for row, cut in _whole_rows(index, look).items()}
-    # A validated exact title (100) leaves a subtitle match (at most SUBTITLE_SCORE) no chance
-    # to win or to make it ambiguous: the head/tail lookup is only for when there is none.
+    # A validated exact title needs no other search: a subtitle match (at most SUBTITLE_SCORE,
+    # never exact) could neither beat it nor make it ambiguous, and any fuzzy rival that could
+    # (a twin title, a longer title containing it) is itself an exact run of printed segments.
     if not any(c.exact for c in pool.values()):
         for row in _part_rows(index, look):
             if row not in pool:
                 pool[row] = judge(index, row, ref, True, subtitle=True)
-    # A validated exact title needs no fuzzy search: any rival that could make it ambiguous
-    # (a twin title, a longer title containing it) is itself an exact run of printed segments.
-    if not any(c.exact for c in pool.values()):
         query = ref.raw_norm if ref.title_norm in ref.raw_norm else f"{ref.title_norm} {ref.raw_norm}"
         for row in index.candidates(query):
             if row not in pool:
